@@ -1,0 +1,97 @@
+// One sink's delivery loop: a queue of pending deliveries for that sink,
+// one batch in flight at a time, its own retry timer. A delivery leaves the
+// queue only once the sink has confirmed it (or it was dead-lettered), so
+// the queue can later be backed by outbox rows without changing the loop.
+#pragma once
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json/object.hpp>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "jobwatch/sinks/retry.hpp"
+#include "jobwatch/sinks/sink.hpp"
+
+namespace jobwatch::sinks {
+
+struct DeadLetter {
+  std::string event_id;
+  std::string sink;
+  std::string reason;
+  std::chrono::system_clock::time_point at;
+};
+
+struct Delivery {
+  std::shared_ptr<const watch::Event> event;
+  std::chrono::steady_clock::time_point enqueued;  // max_age counts from here
+};
+
+// Which event types a sink takes; all when built from an empty list.
+class EventFilter {
+ public:
+  EventFilter() = default;  // all
+  explicit EventFilter(const std::vector<watch::EventType>& types);
+  bool accepts(watch::EventType type) const { return (mask_ >> static_cast<unsigned>(type)) & 1u; }
+
+ private:
+  unsigned mask_ = ~0u;
+};
+
+class DeliveryLoop : public std::enable_shared_from_this<DeliveryLoop> {
+ public:
+  using DeadLetterSink = std::function<void(DeadLetter)>;
+
+  DeliveryLoop(std::unique_ptr<Sink> sink, EventFilter filter, std::chrono::milliseconds max_age,
+               std::shared_ptr<RetryPolicy> policy, DeadLetterSink on_dead_letter);
+  DeliveryLoop(const DeliveryLoop&) = delete;
+  DeliveryLoop& operator=(const DeliveryLoop&) = delete;
+
+  bool accepts(watch::EventType type) const { return filter_.accepts(type); }
+  // Enqueues and lets the loop run on a later turn; never delivers inline.
+  void push(std::shared_ptr<const watch::Event> event);
+  // Reopens the sink's files; a file sink waiting to retry tries again now.
+  void reopen();
+  // Stops timers and the sink; what is queued stays queued (and unsent).
+  void stop();
+
+  const Sink& sink() const { return *sink_; }
+  std::size_t pending() const { return queue_.size(); }
+  // {type, delivered, pending, retrying, retries, dead_lettered, last_error}
+  boost::json::object stats() const;
+
+ private:
+  void schedule_pump();
+  void pump();
+  void on_results(std::size_t attempted, std::vector<DeliveryResult> results);
+  // Handles a `retry` for the head; false when it was dead-lettered instead.
+  bool retry_head(DeliveryResult result, std::chrono::steady_clock::time_point now);
+  void settle_head_dead(std::string reason);
+
+  std::unique_ptr<Sink> sink_;
+  EventFilter filter_;
+  std::chrono::milliseconds max_age_;
+  std::shared_ptr<RetryPolicy> policy_;
+  DeadLetterSink on_dead_letter_;
+  boost::asio::steady_timer timer_;
+
+  std::deque<Delivery> queue_;
+  std::vector<const watch::Event*> batch_;  // the heads handed to the sink
+  bool in_flight_ = false;
+  bool pump_posted_ = false;
+  bool waiting_ = false;  // the retry timer is armed
+  bool stopped_ = false;
+  int failures_ = 0;      // consecutive failed attempts of the head
+  bool failing_ = false;  // warned that this sink fails; cleared on success
+
+  std::uint64_t delivered_ = 0;
+  std::uint64_t retries_ = 0;
+  std::uint64_t dead_lettered_ = 0;
+  std::string last_error_;
+};
+
+}  // namespace jobwatch::sinks

@@ -1,0 +1,83 @@
+// The plain records the state store reads and writes (SPEC §6): a watch as it
+// survives a restart, an outbox row per (event, sink) not yet delivered, and
+// a dead letter. No SQLite here; the engine and dispatcher build these.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "jobwatch/model/time.hpp"
+#include "jobwatch/watch/event.hpp"
+#include "jobwatch/watch/tracker.hpp"
+#include "jobwatch/watch/watch_info.hpp"
+#include "jobwatch/watch/watch_table.hpp"
+
+namespace jobwatch::store {
+
+// Every failure of the store: the message names the database file and, when
+// the file is damaged or not ours, says the way out.
+struct StoreError {
+  std::string message;
+};
+
+// Everything about a watch that must survive a restart. The last status seen
+// per job and per subjob lives in `track`.
+struct StoredWatch {
+  watch::JobRef job;
+  watch::Labels labels;
+  uid_t submitter = 0;
+  model::WallTime created_at{};
+  model::WallTime deadline_at{};
+  watch::WatchState state = watch::WatchState::pending;
+  watch::TrackState track;
+  std::uint32_t subjobs_total = 0;
+  std::uint32_t subjobs_done = 0;
+  std::uint64_t polls = 0;
+  std::optional<model::WallTime> last_poll_at;
+  std::optional<model::WallTime> next_poll_at;
+  std::optional<model::WallTime> expected_end;
+  std::string last_error;
+  std::string last_job_json;  // the last JobDetail exactly as received
+  std::optional<watch::AbandonReason> abandon_reason;
+  std::string final_event;                     // the final event's document, once finished
+  std::optional<model::WallTime> finished_at;  // set once finished; retention purges on it
+  friend bool operator==(const StoredWatch&, const StoredWatch&) = default;
+};
+
+// One event still owed to one sink.
+struct OutboxRow {
+  std::string event_id;
+  std::string sink;
+  std::string document;  // the exact bytes every sink receives
+  watch::EventType type = watch::EventType::job_succeeded;
+  model::WallTime created_at{};  // wall clock, so max_age holds across restarts
+  std::uint32_t attempts = 0;
+  model::WallTime next_attempt_at{};
+  std::string last_error;
+  friend bool operator==(const OutboxRow&, const OutboxRow&) = default;
+};
+
+struct DeadLetterRow {
+  std::string event_id;
+  std::string sink;
+  std::string document;
+  watch::EventType type = watch::EventType::job_succeeded;
+  std::string reason;
+  model::WallTime failed_at{};
+  std::uint32_t attempts = 0;
+  friend bool operator==(const DeadLetterRow&, const DeadLetterRow&) = default;
+};
+
+// The persistent part of an engine watch, and back. to_watch leaves the
+// in-memory scheduling fields (due, generation, in_flight, backoff) at their
+// defaults for the engine to set; `seen` is true once the tracker has a status.
+StoredWatch to_stored(const watch::Watch& watch);
+watch::Watch to_watch(const StoredWatch& stored);
+
+// A fresh outbox row for `event` owed to `sink`, due at once.
+OutboxRow outbox_row(const watch::Event& event, std::string sink, model::WallTime now);
+
+}  // namespace jobwatch::store

@@ -1,0 +1,102 @@
+// The engine: the watch table, one due-queue and one timer, the shared rate
+// limiter, and the glue from poll answers to the tracker and the policy.
+// Everything runs on one event-loop thread; callers (the control service,
+// the daemon) use only these public methods.
+#pragma once
+
+#include "jobwatch/config/config.hpp"
+#include "jobwatch/upstream/job_api.hpp"
+#include "jobwatch/watch/event.hpp"
+#include "jobwatch/watch/watch_info.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/json/object.hpp>
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace jobwatch::watch {
+
+struct WatchRequest {
+  std::vector<JobRef> jobs;  // project_id already resolved (never empty)
+  Labels labels;
+  std::optional<std::chrono::milliseconds> deadline;  // default: poll.default_deadline
+  uid_t submitter = 0;
+};
+
+enum class Outcome { succeeded, failed, abandoned };
+std::string_view outcome_name(Outcome outcome);
+
+struct ShowResult {
+  WatchInfo info;
+  std::string job_json;  // the last JobDetail as received; empty before the first 200
+};
+
+struct FinishedWatch {
+  Outcome outcome;
+  std::string final_event;  // the final event's document
+};
+
+enum class EngineError { limit_reached, shutting_down };
+
+struct CancelFailure {
+  enum class Kind { not_watched, permission_denied } kind;
+  JobRef job;
+};
+
+using SubscriptionId = std::uint64_t;
+
+class Engine {
+ public:
+  using EventListener = std::function<void(const Event&)>;
+  using ChangeListener = std::function<void(const WatchInfo&)>;
+
+  Engine(boost::asio::any_io_executor executor, const config::Config& config, upstream::JobApi& api);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Starts watches (the first poll is due at once). A job already watched
+  // (or finished within retention) is returned with created == false and
+  // nothing changes.
+  std::variant<std::vector<WatchInfo>, EngineError> watch(const WatchRequest& request);
+  // Stops watching; no event. Only root, the daemon's uid or the submitter may.
+  std::variant<std::vector<JobRef>, CancelFailure> cancel(const std::vector<JobRef>& jobs,
+                                                          uid_t caller);
+  std::vector<WatchInfo> list() const;
+  std::optional<ShowResult> show(const JobRef& job) const;
+  std::optional<WatchInfo> info(const JobRef& job) const;
+  // Set once a watch has ended (within retention).
+  std::optional<FinishedWatch> finished(const JobRef& job) const;
+
+  // Every emitted event, in order (sinks, Follow). Listeners run on the loop
+  // thread and must not call back into the engine synchronously.
+  SubscriptionId subscribe_events(EventListener listener);
+  // Every change of a watch's WatchInfo (Wait progress).
+  SubscriptionId subscribe_changes(ChangeListener listener);
+  void unsubscribe(SubscriptionId id);
+
+  // Counters for Stats: watches by state, polls by answer/HTTP code,
+  // in-flight and due-queue depth, events emitted by type.
+  boost::json::object stats() const;
+  std::size_t active_watches() const;
+
+  // Applies new poll settings and rate limit (SIGHUP).
+  void reconfigure(const config::Config& config);
+  // Stops issuing polls; answers still in flight are dropped.
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace jobwatch::watch

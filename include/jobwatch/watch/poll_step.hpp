@@ -1,0 +1,33 @@
+// What one poll answer does to a watch — pure, time passed in. The engine
+// applies the result: events to emit, when to poll next, or how it ended.
+#pragma once
+
+#include "jobwatch/config/config.hpp"
+#include "jobwatch/upstream/answer.hpp"
+#include "jobwatch/watch/event.hpp"
+#include "jobwatch/watch/watch_table.hpp"
+
+#include <chrono>
+#include <optional>
+#include <vector>
+
+namespace jobwatch::watch {
+
+struct StepResult {
+  std::vector<Event> events;  // in emission order; the last one is final when `finished`
+  bool finished = false;
+  // When not finished: the gap until the next poll (already bounded by the
+  // watch's deadline, so an expiring watch wakes up to be abandoned).
+  std::chrono::milliseconds next_gap{0};
+};
+
+// Applies `answer` to `watch` (state, counters, last_error, tracker state)
+// and decides what follows. `jitter_unit` is uniform in [0, 1).
+StepResult apply_answer(Watch& watch, const upstream::Answer& answer, const config::PollConfig& poll,
+                        model::WallTime now, double jitter_unit);
+
+// Ends a watch whose deadline has passed before its next poll; nullopt when
+// the deadline is still ahead.
+std::optional<Event> expire_if_due(Watch& watch, model::WallTime now);
+
+}  // namespace jobwatch::watch

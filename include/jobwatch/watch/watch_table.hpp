@@ -1,0 +1,106 @@
+// The engine's data: every watch is a small struct in one table, and what is
+// due next lives in one min-heap. No timer, socket or coroutine per watch —
+// 100k watches cost a few hundred bytes each.
+#pragma once
+
+#include "jobwatch/model/time.hpp"
+#include "jobwatch/watch/tracker.hpp"
+#include "jobwatch/watch/watch_info.hpp"
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace jobwatch::watch {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+struct Watch {
+  JobRef job;
+  Labels labels;
+  uid_t submitter = 0;
+  model::WallTime created_at{};
+  model::WallTime deadline_at{};
+  WatchState state = WatchState::pending;
+  TrackState track;
+  std::uint32_t subjobs_total = 0;
+  std::uint32_t subjobs_done = 0;
+  std::uint64_t polls = 0;
+  std::optional<model::WallTime> last_poll_at;
+  std::optional<model::WallTime> next_poll_at;  // wall-clock view of `due`, for List/Show
+  std::optional<model::WallTime> expected_end;
+  SteadyTime due{};
+  std::uint16_t backoff_step = 0;
+  bool seen = false;       // a 200 has come at least once
+  bool in_flight = false;  // a poll is out
+  // Bumped on cancel and re-use of the slot, so stale heap entries and late
+  // answers for a previous occupant are recognised and dropped.
+  std::uint32_t generation = 0;
+  std::string last_error;
+  std::string last_job_json;  // the last JobDetail exactly as received
+  std::optional<AbandonReason> abandon_reason;
+  std::string final_event;  // the final event's document, once finished
+  model::WallTime finished_at{};
+};
+
+class WatchTable {
+ public:
+  using Index = std::uint32_t;
+
+  std::optional<Index> find(const JobRef& job) const;
+  Index insert(Watch watch);
+  void erase(Index index);
+  Watch& at(Index index) { return *slots_[index]; }
+  const Watch& at(Index index) const { return *slots_[index]; }
+  bool contains(Index index) const { return index < slots_.size() && slots_[index].has_value(); }
+  std::size_t size() const { return by_key_.size(); }
+
+  template <class F>
+  void for_each(F&& visit) const {
+    for (const auto& slot : slots_)
+      if (slot) visit(*slot);
+  }
+  template <class F>
+  void for_each_index(F&& visit) const {
+    for (Index i = 0; i < slots_.size(); ++i)
+      if (slots_[i]) visit(i);
+  }
+
+ private:
+  static std::string key_of(const JobRef& job);
+
+  std::vector<std::optional<Watch>> slots_;
+  std::vector<Index> free_slots_;
+  std::vector<std::uint32_t> slot_generations_;  // survives erase, so re-used slots get a new one
+  std::unordered_map<std::string, Index> by_key_;
+};
+
+// Min-heap of (due time, watch). Entries are never removed in place: an
+// entry whose generation or due time no longer matches its watch is stale
+// and skipped when it reaches the top.
+class DueQueue {
+ public:
+  struct Entry {
+    SteadyTime due;
+    WatchTable::Index index;
+    std::uint32_t generation;
+    bool operator>(const Entry& other) const { return due > other.due; }
+  };
+
+  void push(Entry entry) { heap_.push(entry); }
+  bool empty() const { return heap_.empty(); }
+  const Entry& top() const { return heap_.top(); }
+  void pop() { heap_.pop(); }
+  std::size_t size() const { return heap_.size(); }
+
+ private:
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap_;
+};
+
+}  // namespace jobwatch::watch

@@ -1,0 +1,74 @@
+// One control connection: reads into the framer, runs one call at a time,
+// writes replies in order. Internal to the control module.
+#pragma once
+
+#include "jobwatch/control/service.hpp"
+#include "jobwatch/control/varlink.hpp"
+
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <utility>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace jobwatch::control {
+
+struct ConnectionLimits {
+  std::size_t max_message;
+  std::chrono::milliseconds idle_timeout;
+  std::size_t max_pending_output;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  using Socket = boost::asio::local::stream_protocol::socket;
+  using ClosedFn = std::function<void(Connection*)>;
+
+  Connection(Socket socket, Service& service, const ConnectionLimits& limits, ClosedFn on_closed);
+  void start();
+  // Idempotent; afterwards the connection touches neither the service nor
+  // the server again (its pending handlers only see closed_).
+  void close();
+
+ private:
+  void do_read();
+  void on_read(boost::system::error_code ec, std::size_t n);
+  void process();
+  void start_call(Call call);
+  void call_finished();
+  void fail(std::string_view reason);
+  void send(std::string bytes);
+  void do_write();
+  void arm_idle();
+  void close_later();
+  bool idle() const { return !in_call_ && !call_; }
+
+  Socket socket_;
+  Service& service_;
+  ConnectionLimits limits_;
+  ClosedFn on_closed_;
+  Peer peer_;
+  VarlinkFramer framer_;
+  std::array<char, 16 * 1024> read_buffer_{};
+  boost::asio::steady_timer idle_timer_;
+  std::uint64_t idle_generation_ = 0;
+  std::deque<std::string> out_;
+  std::vector<std::string> in_flight_;
+  std::size_t out_bytes_ = 0;
+  std::unique_ptr<ActiveCall> call_;
+  bool in_call_ = false;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool eof_ = false;
+  bool close_after_write_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace jobwatch::control

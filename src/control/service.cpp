@@ -1,0 +1,219 @@
+#include "jobwatch/control/service.hpp"
+
+#include "jobwatch/control/validation.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+
+#ifndef JOBWATCH_VERSION
+#define JOBWATCH_VERSION "0.0.0"
+#endif
+#ifndef JOBWATCH_URL
+#define JOBWATCH_URL ""  // no public home page yet
+#endif
+
+namespace jobwatch::control {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::array known_methods = {
+    std::string_view("io.jobwatch.Watch"),    std::string_view("io.jobwatch.Cancel"),
+    std::string_view("io.jobwatch.List"),     std::string_view("io.jobwatch.Show"),
+    std::string_view("io.jobwatch.Wait"),     std::string_view("io.jobwatch.Follow"),
+    std::string_view("io.jobwatch.Stats"),    std::string_view("org.varlink.service.GetInfo"),
+    std::string_view("org.varlink.service.GetInterfaceDescription"),
+};
+
+json::object job_ref_json(const watch::JobRef& job) {
+  return json::object{{"job_id", job.job_id}, {"project_id", job.project_id}};
+}
+
+template <class T>
+Reply* error_of(std::variant<T, Reply>& checked) {
+  return std::get_if<Reply>(&checked);
+}
+
+}  // namespace
+
+Service::Service(boost::asio::any_io_executor executor, watch::Engine& engine,
+                 const config::Config& config, StatsProvider stats)
+    : executor_(std::move(executor)),
+      engine_(engine),
+      default_project_(config.api.project_id),
+      stats_(std::move(stats)) {}
+
+Service::~Service() = default;
+
+Reply Service::engine_error(watch::EngineError error) {
+  if (error == watch::EngineError::limit_reached) {
+    return error_reply(std::string(errors::limit_reached),
+                       json::object{{"reason", "the daemon watches as many jobs as it may "
+                                               "(control.max_watches)"}});
+  }
+  return error_reply(std::string(errors::shutting_down));
+}
+
+void Service::reconfigure(const config::Config& config) { default_project_ = config.api.project_id; }
+
+void Service::connection_opened() {
+  ++connections_open_;
+  ++connections_total_;
+}
+void Service::connection_closed() {
+  if (connections_open_ > 0) --connections_open_;
+}
+void Service::connection_rejected() { ++connections_rejected_; }
+void Service::protocol_error(std::string_view error_name) { ++errors_[std::string(error_name)]; }
+
+json::object Service::control_stats() const {
+  json::object requests;
+  for (const auto& [method, n] : requests_) requests[method] = n;
+  json::object errs;
+  for (const auto& [name, n] : errors_) errs[name] = n;
+  return json::object{{"connections_open", connections_open_},
+                      {"connections_total", connections_total_},
+                      {"connections_rejected", connections_rejected_},
+                      {"streams_open", streams_open_},
+                      {"requests", std::move(requests)},
+                      {"errors", std::move(errs)}};
+}
+
+void Service::count_reply(const Reply& reply) {
+  if (!reply.error.empty()) ++errors_[reply.error];
+}
+
+std::unique_ptr<ActiveCall> Service::call(const Call& call, const Peer& peer, ReplyFn reply) {
+  const bool known =
+      std::find(known_methods.begin(), known_methods.end(), call.method) != known_methods.end();
+  ++requests_[known ? call.method : std::string("unknown")];
+  if (call.method == "io.jobwatch.Wait") return wait_call(call, peer, reply);
+  if (call.method == "io.jobwatch.Follow") return follow_call(call, reply);
+  Reply out = dispatch(call, peer);
+  count_reply(out);
+  reply(std::move(out));
+  return nullptr;
+}
+
+Reply Service::dispatch(const Call& call, const Peer& peer) {
+  const auto& params = call.parameters;
+  if (call.method == "io.jobwatch.Watch") return watch_call(params, peer);
+  if (call.method == "io.jobwatch.Cancel") return cancel_call(params, peer);
+  if (call.method == "io.jobwatch.List") return list_call(params);
+  if (call.method == "io.jobwatch.Show") return show_call(params);
+  if (call.method == "io.jobwatch.Stats") return stats_call(params);
+  if (call.method == "org.varlink.service.GetInfo") return get_info_call(params);
+  if (call.method == "org.varlink.service.GetInterfaceDescription") return describe_call(params);
+  return error_reply(std::string(errors::method_not_found),
+                     json::object{{"method", escape_for_display(call.method, 128)}});
+}
+
+Reply Service::watch_call(const json::object& params, const Peer& peer) {
+  if (auto bad = check_known(params, {"jobs", "labels", "deadline_s"})) return *bad;
+  auto jobs = parse_jobs(params, default_project_);
+  if (auto* e = error_of(jobs)) return std::move(*e);
+  auto labels = parse_labels(params);
+  if (auto* e = error_of(labels)) return std::move(*e);
+  auto deadline = parse_seconds(params, "deadline_s");
+  if (auto* e = error_of(deadline)) return std::move(*e);
+
+  watch::WatchRequest request;
+  request.jobs = std::move(std::get<0>(jobs));
+  request.labels = std::move(std::get<0>(labels));
+  request.deadline = std::get<0>(deadline);
+  request.submitter = peer.uid;
+  auto result = engine_.watch(request);
+  if (auto* error = std::get_if<watch::EngineError>(&result)) return engine_error(*error);
+  json::array watches;
+  for (const auto& info : std::get<0>(result)) {
+    auto object = watch::to_json(info);
+    object["created"] = info.created;
+    watches.push_back(std::move(object));
+  }
+  return Reply{{}, json::object{{"watches", std::move(watches)}}, false};
+}
+
+Reply Service::cancel_call(const json::object& params, const Peer& peer) {
+  if (auto bad = check_known(params, {"jobs"})) return *bad;
+  auto jobs = parse_jobs(params, default_project_);
+  if (auto* e = error_of(jobs)) return std::move(*e);
+  auto result = engine_.cancel(std::get<0>(jobs), peer.uid);
+  if (auto* failure = std::get_if<watch::CancelFailure>(&result)) {
+    const bool denied = failure->kind == watch::CancelFailure::Kind::permission_denied;
+    return error_reply(std::string(denied ? errors::permission_denied : errors::not_watched),
+                       job_ref_json(failure->job));
+  }
+  json::array cancelled;
+  for (const auto& job : std::get<0>(result)) cancelled.push_back(job_ref_json(job));
+  return Reply{{}, json::object{{"cancelled", std::move(cancelled)}}, false};
+}
+
+Reply Service::list_call(const json::object& params) {
+  if (auto bad = check_known(params, {})) return *bad;
+  json::array watches;
+  for (const auto& info : engine_.list()) watches.push_back(watch::to_json(info));
+  return Reply{{}, json::object{{"watches", std::move(watches)}}, false};
+}
+
+Reply Service::show_call(const json::object& params) {
+  if (auto bad = check_known(params, {"job_id", "project_id"})) return *bad;
+  auto ref = parse_job_ref(params, default_project_);
+  if (auto* e = error_of(ref)) return std::move(*e);
+  const auto& job = std::get<0>(ref);
+  auto shown = engine_.show(job);
+  if (!shown) return error_reply(std::string(errors::not_watched), job_ref_json(job));
+  json::object out{{"watch", watch::to_json(shown->info)}};
+  if (!shown->job_json.empty()) {
+    boost::system::error_code ec;
+    json::parse_options options;
+    options.max_depth = 256;
+    auto detail = json::parse(shown->job_json, ec, json::storage_ptr(), options);
+    if (!ec) {
+      out["job"] = std::move(detail);
+    } else {
+      spdlog::warn("control: stored JobDetail of {}/{} is not JSON: {}", job.project_id,
+                   job.job_id, ec.message());
+    }
+  }
+  return Reply{{}, std::move(out), false};
+}
+
+Reply Service::stats_call(const json::object& params) {
+  if (auto bad = check_known(params, {})) return *bad;
+  json::object out = stats_ ? stats_() : json::object{{"engine", engine_.stats()}};
+  out["control"] = control_stats();
+  return Reply{{}, std::move(out), false};
+}
+
+Reply Service::get_info_call(const json::object& params) {
+  if (auto bad = check_known(params, {})) return *bad;
+  return Reply{{},
+               json::object{{"vendor", "jobwatch"},
+                            {"product", "jobwatchd"},
+                            {"version", JOBWATCH_VERSION},
+                            {"url", JOBWATCH_URL},
+                            {"interfaces", json::array{"org.varlink.service", "io.jobwatch"}}},
+               false};
+}
+
+Reply Service::describe_call(const json::object& params) {
+  if (auto bad = check_known(params, {"interface"})) return *bad;
+  const auto* name = params.if_contains("interface");
+  if (name == nullptr || !name->is_string()) {
+    return invalid_parameter("interface", name ? "must be a string" : "required");
+  }
+  const char* idl = interface_description(name->get_string());
+  if (idl == nullptr) {
+    return error_reply(std::string(errors::interface_not_found),
+                       json::object{{"interface", escape_for_display(name->get_string(), 128)}});
+  }
+  return Reply{{}, json::object{{"description", idl}}, false};
+}
+
+}  // namespace jobwatch::control

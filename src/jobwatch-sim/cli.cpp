@@ -1,0 +1,125 @@
+#include "cli.hpp"
+
+#include <charconv>
+
+namespace jobwatch::sim {
+
+namespace asio = boost::asio;
+
+const char* const usage_text =
+    "Usage: jobwatch-sim [OPTIONS]\n"
+    "Simulates the Huawei Cloud Workspace ShowJob API (GET /v1/{project_id}/job/{job_id})\n"
+    "with an admin API under /admin/ on the same port.\n"
+    "\n"
+    "  --listen HOST:PORT    address to listen on (default 127.0.0.1:18080; port 0 = any)\n"
+    "  --port-file PATH      write the bound port to PATH (atomically) once listening\n"
+    "  --token TOKEN         require X-Auth-Token: TOKEN on API requests (else 401)\n"
+    "  --token-file FILE     the same, the token read from FILE\n"
+    "  --seed N              seed for IDs, random jobs and faults (default: random)\n"
+    "  --scenario demo       create the demo jobs at start and print their IDs on stdout\n"
+    "  --random-jobs N       create N random jobs at start\n"
+    "  --idle-timeout S      close keep-alive connections idle for S seconds (default 60)\n"
+    "  --quiet               no log lines (admin actions, startup)\n"
+    "  --verbose             also log one line per request\n"
+    "  --help, --version\n"
+    "\n"
+    "Admin API: POST /admin/jobs, GET /admin/jobs[/{id}], POST /admin/random,\n"
+    "POST|GET|DELETE /admin/faults, GET|DELETE /admin/stats, GET /admin/requests,\n"
+    "POST|GET /admin/clock, POST /admin/reset.\n";
+
+namespace {
+
+template <typename T>
+std::optional<T> parse_uint(const std::string& s) {
+  T value{};
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc{} || ptr != s.data() + s.size() || s.empty()) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+std::optional<asio::ip::tcp::endpoint> parse_listen(const std::string& text) {
+  std::string host;
+  std::string port;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return std::nullopt;
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos) return std::nullopt;
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  const auto port_number = parse_uint<unsigned short>(port);
+  if (!port_number) return std::nullopt;
+  if (host == "localhost") host = "127.0.0.1";
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(host, ec);
+  if (ec) return std::nullopt;
+  return asio::ip::tcp::endpoint(address, *port_number);
+}
+
+std::variant<CliOptions, CliError> parse_cli(const std::vector<std::string>& args) {
+  CliOptions o;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i];
+    std::optional<std::string> inline_value;
+    if (arg.starts_with("--") && arg.find('=') != std::string::npos) {
+      inline_value = arg.substr(arg.find('=') + 1);
+      arg = arg.substr(0, arg.find('='));
+    }
+    auto value = [&]() -> std::optional<std::string> {
+      if (inline_value) return inline_value;
+      if (i + 1 < args.size()) return args[++i];
+      return std::nullopt;
+    };
+    auto missing = [&] { return CliError{arg + ": missing value"}; };
+
+    if (arg == "--help" || arg == "-h") {
+      o.help = true;
+    } else if (arg == "--version") {
+      o.version = true;
+    } else if (arg == "--quiet" || arg == "-q") {
+      o.quiet = true;
+    } else if (arg == "--verbose" || arg == "-v") {
+      o.verbose = true;
+    } else if (arg == "--listen") {
+      auto v = value();
+      if (!v) return missing();
+      auto ep = parse_listen(*v);
+      if (!ep) return CliError{"--listen: expected HOST:PORT, got \"" + *v + "\""};
+      o.listen = *ep;
+    } else if (arg == "--port-file" || arg == "--token" || arg == "--token-file") {
+      auto v = value();
+      if (!v || v->empty()) return missing();
+      (arg == "--port-file" ? o.port_file : arg == "--token" ? o.token : o.token_file) = *v;
+    } else if (arg == "--seed" || arg == "--random-jobs" || arg == "--idle-timeout") {
+      auto v = value();
+      if (!v) return missing();
+      auto n = parse_uint<std::uint64_t>(*v);
+      if (!n) return CliError{arg + ": expected a non-negative integer, got \"" + *v + "\""};
+      if (arg == "--seed") o.seed = *n;
+      if (arg == "--random-jobs") o.random_jobs = *n;
+      if (arg == "--idle-timeout") {
+        if (*n == 0) return CliError{"--idle-timeout: must be at least 1"};
+        o.idle_timeout = std::chrono::seconds(*n);
+      }
+    } else if (arg == "--scenario") {
+      auto v = value();
+      if (!v) return missing();
+      if (*v != "demo")
+        return CliError{"--scenario: unknown scenario \"" + *v + "\" (known: demo)"};
+      o.demo = true;
+    } else {
+      return CliError{"unknown argument \"" + arg + "\""};
+    }
+  }
+  if (o.token && o.token_file) return CliError{"--token and --token-file are exclusive"};
+  return o;
+}
+
+}  // namespace jobwatch::sim

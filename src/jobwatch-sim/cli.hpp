@@ -1,0 +1,40 @@
+// jobwatch-sim's command line, parsed without side effects so it can be
+// unit-tested; main.cpp acts on the result.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace jobwatch::sim {
+
+struct CliOptions {
+  boost::asio::ip::tcp::endpoint listen{boost::asio::ip::make_address_v4("127.0.0.1"), 18080};
+  std::optional<std::string> port_file;
+  std::optional<std::string> token;
+  std::optional<std::string> token_file;
+  std::optional<std::uint64_t> seed;
+  bool demo = false;
+  std::uint64_t random_jobs = 0;
+  std::chrono::seconds idle_timeout{60};
+  bool quiet = false;
+  bool verbose = false;
+  bool help = false;
+  bool version = false;
+};
+
+struct CliError {
+  std::string message;
+};
+
+std::variant<CliOptions, CliError> parse_cli(const std::vector<std::string>& args);
+// "127.0.0.1:18080", "[::1]:0", "localhost:8080".
+std::optional<boost::asio::ip::tcp::endpoint> parse_listen(const std::string& text);
+
+extern const char* const usage_text;
+
+}  // namespace jobwatch::sim

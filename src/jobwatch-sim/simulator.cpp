@@ -1,0 +1,180 @@
+#include "simulator.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <cmath>
+
+namespace jobwatch::sim {
+
+namespace json = boost::json;
+
+namespace {
+
+// Compares without an early exit, so response timing says nothing about
+// how much of a guessed token was right.
+bool same_secret(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  const std::size_t n = std::min(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+std::string_view path_of(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
+
+}  // namespace
+
+Reply json_reply(unsigned status, const json::value& body) {
+  Reply r;
+  r.status = status;
+  r.body = json::serialize(body);
+  return r;
+}
+
+Reply api_error(unsigned status, std::string_view code, std::string_view msg) {
+  return json_reply(status, json::object{{"error_code", code}, {"error_msg", msg}});
+}
+
+std::optional<ApiPath> parse_api_path(std::string_view target) {
+  std::string_view path = path_of(target);
+  constexpr std::string_view prefix = "/v1/";
+  if (!path.starts_with(prefix)) return std::nullopt;
+  path.remove_prefix(prefix.size());
+  const auto slash = path.find('/');
+  if (slash == std::string_view::npos || slash == 0) return std::nullopt;
+  ApiPath out;
+  out.project_id = path.substr(0, slash);
+  path.remove_prefix(slash);
+  constexpr std::string_view middle = "/job/";
+  if (!path.starts_with(middle)) return std::nullopt;
+  path.remove_prefix(middle.size());
+  if (path.empty() || path.find('/') != std::string_view::npos) return std::nullopt;
+  out.job_id = path;
+  return out;
+}
+
+Simulator::Simulator(SimOptions options)
+    : token_(std::move(options.token)),
+      seed_(options.seed),
+      log_(std::move(options.log)),
+      rng_(options.seed),
+      ids_(options.seed) {}
+
+void Simulator::log(const std::string& line) const {
+  if (log_) log_(line);
+}
+
+const Job* Simulator::find_job(std::string_view job_id) const {
+  auto it = jobs_.find(job_id);
+  return it == jobs_.end() ? nullptr : &it->second;
+}
+
+Outcome Simulator::handle(const Request& req, SimTime wall) {
+  const std::string_view path = path_of(req.target);
+  if (path == "/admin" || path.starts_with("/admin/")) {
+    return Outcome{Outcome::Action::reply, handle_admin(req, wall), Millis{0}};
+  }
+  return handle_api(req, wall);
+}
+
+Outcome Simulator::handle_api(const Request& req, SimTime wall) {
+  ++requests_total_;
+  auto reply_with = [](Reply r) {
+    return Outcome{Outcome::Action::reply, std::move(r), Millis{0}};
+  };
+
+  const auto path = parse_api_path(req.target);
+  if (!path) {
+    return reply_with(finish_api(
+        api_error(400, "WKS.0001", "bad request path: expected /v1/{project_id}/job/{job_id}")));
+  }
+  if (req.method != "GET") {
+    Reply r = api_error(405, "WKS.0405", "Method not allowed");
+    r.allow = "GET";
+    return reply_with(finish_api(std::move(r)));
+  }
+  if (auto it = jobs_.find(path->job_id); it != jobs_.end()) ++it->second.requests;
+
+  if (token_ && (!req.auth_token || !same_secret(*req.auth_token, *token_))) {
+    return reply_with(
+        finish_api(api_error(401, "APIGW.0301", "Incorrect IAM authentication information")));
+  }
+
+  auto fault = faults_.pick(path->job_id, rng_);
+  if (!fault) return reply_with(finish_api(show_job(req, *path, wall)));
+
+  ++faults_injected_;
+  ++faults_by_kind_[std::string(fault_kind_name(fault->kind))];
+  switch (fault->kind) {
+    case FaultKind::status:
+    case FaultKind::throttle: {
+      Reply r = json_reply(fault->status, error_body_for(*fault));
+      if (fault->retry_after_s)
+        r.retry_after_s = static_cast<std::uint64_t>(std::ceil(*fault->retry_after_s));
+      return reply_with(finish_api(std::move(r)));
+    }
+    case FaultKind::reset:
+      return Outcome{Outcome::Action::reset, {}, Millis{0}};
+    case FaultKind::slow:
+      return Outcome{Outcome::Action::delay, {}, Millis{std::llround(fault->delay_s * 1000.0)}};
+    case FaultKind::malformed: {
+      std::optional<json::object> detail;
+      if (const Job* job = find_job(path->job_id)) detail = render_job_detail(*job, now(wall));
+      const MalformedVariant variant =
+          fault->variant ? *fault->variant : random_malformed_variant(rng_);
+      Reply r;
+      r.body = malformed_body(variant, detail ? &*detail : nullptr);
+      return reply_with(finish_api(std::move(r)));
+    }
+  }
+  return reply_with(finish_api(api_error(500, "WKS.0500", "Internal server error")));
+}
+
+Reply Simulator::answer_delayed(const Request& req, SimTime wall) {
+  const auto path = parse_api_path(req.target);
+  if (!path) return finish_api(api_error(400, "WKS.0001", "bad request path"));
+  return finish_api(show_job(req, *path, wall));
+}
+
+Reply Simulator::show_job(const Request&, const ApiPath& path, SimTime wall) {
+  const Job* job = find_job(path.job_id);
+  if (job && (job->project_id.empty() || job->project_id == path.project_id)) {
+    if (auto detail = render_job_detail(*job, now(wall))) {
+      json::object body;
+      body["job"] = std::move(*detail);
+      return json_reply(200, body);
+    }
+  }
+  return api_error(404, "WKS.0404", "job not found");
+}
+
+Reply Simulator::finish_api(Reply reply) {
+  ++by_status_[reply.status];
+  return reply;
+}
+
+std::variant<std::vector<const Job*>, SpecError> Simulator::create_jobs(
+    const std::vector<JobSpec>& specs, SimTime wall) {
+  // Check every explicit ID first so a rejected batch creates nothing.
+  std::unordered_map<std::string_view, int> seen;
+  for (const JobSpec& spec : specs) {
+    if (!spec.job_id) continue;
+    if (jobs_.contains(*spec.job_id) || ++seen[*spec.job_id] > 1) {
+      return SpecError{"job_id " + *spec.job_id + " already exists"};
+    }
+  }
+  std::vector<const Job*> created;
+  created.reserve(specs.size());
+  const SimTime t = now(wall);
+  for (const JobSpec& spec : specs) {
+    Job job = build_job(spec, t, ids_);
+    while (jobs_.contains(job.job_id) || (!spec.job_id && seen.contains(job.job_id)))
+      job.job_id = std::to_string(ids_.next());
+    std::string key = job.job_id;
+    auto [it, inserted] = jobs_.emplace(std::move(key), std::move(job));
+    created.push_back(&it->second);
+  }
+  return created;
+}
+
+}  // namespace jobwatch::sim

@@ -1,0 +1,124 @@
+// The simulator's state and request handling, without sockets: a request
+// (method, target, body, token) and the wall time go in, an Outcome (reply,
+// reset the connection, or answer after a delay) comes out. The HTTP server
+// only moves bytes and runs the delay timers.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "faults.hpp"
+#include "job_spec.hpp"
+#include "timeline.hpp"
+
+namespace jobwatch::sim {
+
+struct Request {
+  std::string_view method;  // "GET", "POST", ...
+  std::string_view target;  // path and optional query
+  std::string_view body;
+  std::optional<std::string_view> auth_token;  // X-Auth-Token
+};
+
+struct Reply {
+  unsigned status = 200;
+  std::string body;
+  std::optional<std::uint64_t> retry_after_s;  // Retry-After header
+  std::string_view allow;                      // Allow header for 405, when set
+};
+
+struct Outcome {
+  enum class Action { reply, reset, delay };
+  Action action = Action::reply;
+  Reply reply;      // for reply
+  Millis delay{0};  // for delay: then call answer_delayed(target, ...)
+};
+
+struct SimOptions {
+  std::optional<std::string> token;  // required X-Auth-Token, when set
+  std::uint64_t seed = 1;
+  // One line per admin action; empty: silent.
+  std::function<void(const std::string&)> log;
+};
+
+// Splits "/v1/{project_id}/job/{job_id}[?query]".
+struct ApiPath {
+  std::string_view project_id;
+  std::string_view job_id;
+};
+std::optional<ApiPath> parse_api_path(std::string_view target);
+
+class Simulator {
+ public:
+  explicit Simulator(SimOptions options);
+
+  // The simulator's "now": the wall clock shifted by POST /admin/clock.
+  SimTime now(SimTime wall) const { return wall + clock_offset_; }
+
+  Outcome handle(const Request& req, SimTime wall);
+  // The answer to a request that a "slow" fault held back (no further faults).
+  Reply answer_delayed(const Request& req, SimTime wall);
+
+  // Creates jobs as POST /admin/jobs does; an error when an ID is taken.
+  std::variant<std::vector<const Job*>, SpecError> create_jobs(const std::vector<JobSpec>& specs,
+                                                               SimTime wall);
+  std::size_t job_count() const { return jobs_.size(); }
+  const Job* find_job(std::string_view job_id) const;
+  std::uint64_t seed() const { return seed_; }
+
+ private:
+  struct IdHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using JobMap = std::unordered_map<std::string, Job, IdHash, std::equal_to<>>;
+
+  Outcome handle_api(const Request& req, SimTime wall);
+  Reply show_job(const Request& req, const ApiPath& path, SimTime wall);
+  Reply finish_api(Reply reply);
+  Reply handle_admin(const Request& req, SimTime wall);
+  void log(const std::string& line) const;
+
+  // Admin routes (admin.cpp).
+  Reply admin_create_jobs(std::string_view body, SimTime wall);
+  Reply admin_random(std::string_view body, SimTime wall);
+  Reply admin_list_jobs() const;
+  Reply admin_job(std::string_view job_id, SimTime wall) const;
+  Reply admin_add_fault(std::string_view body);
+  Reply admin_list_faults() const;
+  Reply admin_clear_faults();
+  Reply admin_stats() const;
+  Reply admin_clear_stats();
+  Reply admin_requests() const;
+  Reply admin_clock(std::string_view body, SimTime wall);
+  Reply admin_reset();
+
+  std::optional<std::string> token_;
+  std::uint64_t seed_;
+  std::function<void(const std::string&)> log_;
+  std::mt19937_64 rng_;
+  IdGenerator ids_;
+  JobMap jobs_;
+  FaultTable faults_;
+  Millis clock_offset_{0};
+
+  std::uint64_t requests_total_ = 0;
+  std::map<unsigned, std::uint64_t> by_status_;
+  std::uint64_t faults_injected_ = 0;
+  std::map<std::string, std::uint64_t, std::less<>> faults_by_kind_;
+};
+
+// Small helpers shared by the API and admin handlers.
+Reply json_reply(unsigned status, const boost::json::value& body);
+Reply api_error(unsigned status, std::string_view code, std::string_view msg);
+
+}  // namespace jobwatch::sim

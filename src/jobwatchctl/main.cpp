@@ -1,0 +1,66 @@
+// jobwatchctl: drives jobwatchd over its control socket (SPEC §2).
+#include "cli.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#ifndef JOBWATCH_VERSION
+#define JOBWATCH_VERSION "0.0.0"
+#endif
+
+using namespace jobwatch::ctl;
+
+int main(int argc, char** argv) {
+  Globals globals;
+  if (const char* env = std::getenv("JOBWATCH_SOCKET"); env != nullptr && *env != '\0') {
+    globals.socket = env;
+  } else {
+    globals.socket = "/run/jobwatch/control.sock";
+  }
+
+  // Global options come before the command (and are accepted after it too).
+  int i = 1;
+  for (; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      print_usage(stdout);
+      return exit_code::ok;
+    }
+    if (arg == "--version") {
+      std::printf("jobwatchctl %s\n", JOBWATCH_VERSION);
+      return exit_code::ok;
+    }
+    if (arg == "--json") {
+      globals.json = true;
+    } else if (arg == "--socket") {
+      if (i + 1 >= argc) return usage_error("--socket needs a value");
+      globals.socket = argv[++i];
+    } else if (arg.starts_with("--socket=")) {
+      globals.socket = arg.substr(9);
+    } else if (arg.starts_with("-")) {
+      return usage_error("unknown option " + arg);
+    } else {
+      break;
+    }
+  }
+  if (i >= argc) return usage_error("no command given");
+
+  const std::string name = argv[i];
+  const Command* command = nullptr;
+  for (const auto& c : commands()) {
+    if (c.name == name) command = &c;
+  }
+  if (command == nullptr) return usage_error("unknown command '" + name + "'");
+
+  const std::vector<std::string> rest(argv + i + 1, argv + argc);
+  auto parsed = parse_args(rest, command->value_options, globals);
+  if (auto* error = std::get_if<std::string>(&parsed)) return usage_error(*error, command);
+  const auto& args = std::get<ParsedArgs>(parsed);
+  if (args.help) {
+    print_command_help(*command);
+    return exit_code::ok;
+  }
+  return command->run(globals, args);
+}

@@ -1,0 +1,241 @@
+// `jobwatchctl wait`: Wait with "more", live progress on a terminal, plain
+// lines when piped, and the exit code from the outcomes.
+#include "cli.hpp"
+#include "client.hpp"
+#include "output.hpp"
+
+#include "jobwatch/config/duration.hpp"
+#include "jobwatch/control/validation.hpp"
+#include "jobwatch/model/time.hpp"
+
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+namespace jobwatch::ctl {
+
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Row {
+  std::string job_id;
+  std::string project_id;
+  std::string status = "pending";
+  std::string subjobs = "0/0";
+  std::string expected_end;  // RFC 3339, empty when unknown
+  std::string outcome;       // set by the final reply
+  std::string detail;        // why it failed / was abandoned
+  std::string printed;       // what the last plain line said
+  std::optional<Clock::duration> ended_after;
+};
+
+std::string event_detail(const json::object& result, const std::string& outcome) {
+  const auto* e = result.if_contains("event");
+  if (e == nullptr || !e->is_object()) return {};
+  const auto* d = e->get_object().if_contains("data");
+  if (d == nullptr || !d->is_object()) return {};
+  const auto& data = d->get_object();
+  std::string detail;
+  if (outcome == "abandoned") detail = field(data, "reason", "");
+  if (data.contains("error_code")) {
+    detail += (detail.empty() ? "" : ", ") + field(data, "error_code") + ": " + field(data, "error_msg", "");
+  }
+  if (outcome == "failed" && (data.contains("execute_code") || data.contains("execute_message"))) {
+    detail = field(data, "execute_code", "") + ": " + field(data, "execute_message", "");
+  }
+  return detail;
+}
+
+class View {
+ public:
+  View(std::vector<Row> rows, bool tty, bool colour)
+      : rows_(std::move(rows)), tty_(tty), colour_(colour), start_(Clock::now()) {}
+
+  Row* find(const std::string& job_id, const std::string& project_id) {
+    for (auto& row : rows_) {
+      if (row.job_id == job_id && (row.project_id.empty() || row.project_id == project_id)) {
+        if (row.project_id.empty()) row.project_id = project_id;
+        return &row;
+      }
+    }
+    return nullptr;
+  }
+
+  void progress(const json::array& infos) {
+    for (const auto& i : infos) {
+      if (!i.is_object()) continue;
+      const auto& info = i.get_object();
+      Row* row = find(raw(info, "job_id"), raw(info, "project_id"));
+      if (row == nullptr) continue;
+      row->status = field(info, "status");
+      row->subjobs = number_field(info, "subjobs_done") + "/" + number_field(info, "subjobs_total");
+      row->expected_end = raw(info, "expected_end_time");
+      const bool ended = row->status == "succeeded" || row->status == "failed" || row->status == "abandoned";
+      if (ended && !row->ended_after) row->ended_after = Clock::now() - start_;
+    }
+    if (tty_) {
+      redraw();
+      return;
+    }
+    for (auto& row : rows_) {
+      std::string line = row.job_id + " " + row.status + " subjobs " + row.subjobs;
+      if (!row.expected_end.empty()) line += " expected end " + control::escape_for_display(row.expected_end);
+      if (line != row.printed) {
+        std::printf("%s\n", line.c_str());
+        row.printed = line;
+      }
+    }
+    std::fflush(stdout);
+  }
+
+  void results(const json::array& results) {
+    for (const auto& r : results) {
+      if (!r.is_object()) continue;
+      const auto& result = r.get_object();
+      Row* row = find(raw(result, "job_id"), raw(result, "project_id"));
+      if (row == nullptr) continue;
+      row->outcome = field(result, "outcome");
+      row->detail = event_detail(result, row->outcome);
+      if (!row->ended_after) row->ended_after = Clock::now() - start_;
+    }
+    if (tty_) {
+      redraw();
+      return;
+    }
+    for (const auto& row : rows_) {
+      std::string line = row.job_id + " " + (row.outcome.empty() ? row.status : row.outcome);
+      if (row.outcome == "timeout") line += " (still " + row.status + ")";
+      if (!row.detail.empty()) line += ": " + row.detail;
+      std::printf("%s\n", line.c_str());
+    }
+    std::fflush(stdout);
+  }
+
+  // Rewrites our block of lines in place (cursor up, clear line).
+  void redraw() {
+    if (!tty_) return;
+    std::string out;
+    if (drawn_ > 0) out += "\x1b[" + std::to_string(drawn_) + "A";
+    std::size_t width = 0;
+    for (const auto& row : rows_) width = std::max(width, row.job_id.size());
+    for (const auto& row : rows_) out += "\r\x1b[2K" + line(row, width) + "\n";
+    drawn_ = rows_.size();
+    std::fputs(out.c_str(), stdout);
+    std::fflush(stdout);
+  }
+
+ private:
+  static std::string raw(const json::object& o, std::string_view key) {
+    const auto* v = o.if_contains(key);
+    return v && v->is_string() ? std::string(v->get_string()) : std::string();
+  }
+
+  std::string line(const Row& row, std::size_t width) const {
+    const std::string status = row.outcome.empty() ? row.status : row.outcome;
+    const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(
+        row.ended_after.value_or(Clock::now() - start_));
+    std::vector<std::string> parts = {"subjobs " + row.subjobs, "elapsed " + short_duration(elapsed)};
+    if (!row.expected_end.empty() && row.outcome.empty() && !row.ended_after) {
+      parts.push_back("expected end " + relative_time(row.expected_end));
+    }
+    if (!row.detail.empty()) parts.push_back(row.detail);
+    // Keep each row on one terminal line, or the cursor-up redraw breaks.
+    std::size_t columns = 80;
+    winsize ws{};
+    if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) columns = ws.ws_col;
+    std::string text = row.job_id + std::string(width - row.job_id.size() + 2, ' ');
+    std::string plain_status = status + std::string(status.size() < 12 ? 12 - status.size() : 1, ' ');
+    std::size_t used = text.size() + plain_status.size();
+    text += colour_status(status, colour_) + plain_status.substr(status.size());
+    for (const auto& part : parts) {
+      if (used + part.size() + 2 >= columns) break;
+      text += part + "  ";
+      used += part.size() + 2;
+    }
+    return text;
+  }
+
+  std::vector<Row> rows_;
+  bool tty_;
+  bool colour_;
+  Clock::time_point start_;
+  std::size_t drawn_ = 0;
+};
+
+int exit_for(const json::array& results) {
+  bool failed = false, abandoned = false, timed_out = false;
+  for (const auto& r : results) {
+    const auto* outcome = r.is_object() ? r.get_object().if_contains("outcome") : nullptr;
+    if (outcome == nullptr || !outcome->is_string()) continue;
+    failed |= outcome->get_string() == "failed";
+    abandoned |= outcome->get_string() == "abandoned";
+    timed_out |= outcome->get_string() == "timeout";
+  }
+  if (timed_out) return exit_code::timeout;
+  if (abandoned) return exit_code::abandoned;
+  if (failed) return exit_code::job_failed;
+  return exit_code::ok;
+}
+
+}  // namespace
+
+int run_wait(const Globals& globals, const ParsedArgs& args) {
+  const Command& self = *std::find_if(commands().begin(), commands().end(),
+                                      [](const Command& c) { return c.name == "wait"; });
+  if (args.positional.empty()) return usage_error("wait needs at least one JOB_ID", &self);
+  std::vector<std::string> ids;
+  for (const auto& id : args.positional) {
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  }
+  const std::string project = args.value("--project");
+  json::object params{{"jobs", job_refs(ids, project)}};
+  if (args.values.contains("--timeout")) {
+    const auto timeout = config::parse_duration(args.value("--timeout"));
+    if (!timeout || timeout->count() <= 0) {
+      return usage_error("--timeout: not a positive duration (500ms, 30s, 5m, 2h, 1d)", &self);
+    }
+    params["timeout_s"] = static_cast<double>(timeout->count()) / 1000.0;
+  }
+
+  auto opened = open_client(globals);
+  if (auto* code = std::get_if<int>(&opened)) return *code;
+  auto& client = std::get<Client>(opened);
+  if (auto failure = client.send(control::Call{"io.jobwatch.Wait", std::move(params), true, false})) {
+    return report(*failure);
+  }
+
+  const bool tty = !globals.json && ::isatty(STDOUT_FILENO) != 0;
+  std::vector<Row> rows;
+  for (const auto& id : ids) rows.push_back(Row{.job_id = id, .project_id = project});
+  View view(std::move(rows), tty, tty && colour_wanted(stdout));
+  view.redraw();
+  for (;;) {
+    auto received = client.receive(tty ? 1000 : -1);
+    if (std::holds_alternative<Client::Timeout>(received)) {
+      view.redraw();  // the elapsed time moves on
+      continue;
+    }
+    if (auto* failure = std::get_if<Failure>(&received)) return report(*failure);
+    auto& reply = std::get<control::Reply>(received);
+    if (!reply.error.empty()) return report(describe_error(reply));
+    if (const auto* p = reply.parameters.if_contains("progress"); p && p->is_array() && !globals.json) {
+      view.progress(p->get_array());
+    }
+    if (reply.continues) continue;
+    const auto* r = reply.parameters.if_contains("results");
+    const json::array results = r && r->is_array() ? r->get_array() : json::array{};
+    if (globals.json) {
+      print_json(reply.parameters);
+    } else {
+      view.results(results);
+    }
+    return exit_for(results);
+  }
+}
+
+}  // namespace jobwatch::ctl

@@ -1,0 +1,127 @@
+// Conversions between the engine's structs, the store's rows and columns.
+#include "jobwatch/store/rows.hpp"
+
+#include <algorithm>
+#include <array>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "codec.hpp"
+
+namespace jobwatch::store {
+
+namespace json = boost::json;
+
+namespace detail {
+
+std::string labels_to_json(const watch::Labels& labels) {
+  json::object obj;
+  obj.reserve(labels.size());
+  for (const auto& [key, value] : labels) obj[key] = value;
+  return json::serialize(obj);
+}
+
+std::optional<watch::Labels> labels_from_json(std::string_view text) {
+  boost::system::error_code ec;
+  json::value value = json::parse(text, ec);
+  if (ec || !value.is_object()) return std::nullopt;
+  watch::Labels labels;
+  labels.reserve(value.get_object().size());
+  for (const auto& [key, item] : value.get_object()) {
+    if (!item.is_string()) return std::nullopt;
+    labels.emplace_back(std::string(key), std::string(item.get_string()));
+  }
+  std::sort(labels.begin(), labels.end());
+  return labels;
+}
+
+std::string track_to_json(const watch::TrackState& track) {
+  return json::serialize(watch::to_json(track));
+}
+
+std::optional<watch::TrackState> track_from_json(std::string_view text) {
+  boost::system::error_code ec;
+  json::value value = json::parse(text, ec);
+  if (ec || !value.is_object()) return std::nullopt;
+  return watch::track_state_from_json(value.get_object());
+}
+
+std::optional<watch::WatchState> state_from_name(std::string_view name) {
+  using watch::WatchState;
+  for (WatchState state : {WatchState::pending, WatchState::initializing, WatchState::handling,
+                           WatchState::succeeded, WatchState::failed, WatchState::abandoned}) {
+    if (watch::state_name(state) == name) return state;
+  }
+  return std::nullopt;
+}
+
+std::optional<watch::AbandonReason> reason_from_name(std::string_view name) {
+  using watch::AbandonReason;
+  for (AbandonReason reason :
+       {AbandonReason::not_found, AbandonReason::rejected, AbandonReason::deadline}) {
+    if (watch::reason_name(reason) == name) return reason;
+  }
+  return std::nullopt;
+}
+
+}  // namespace detail
+
+StoredWatch to_stored(const watch::Watch& w) {
+  StoredWatch s;
+  s.job = w.job;
+  s.labels = w.labels;
+  s.submitter = w.submitter;
+  s.created_at = w.created_at;
+  s.deadline_at = w.deadline_at;
+  s.state = w.state;
+  s.track = w.track;
+  s.subjobs_total = w.subjobs_total;
+  s.subjobs_done = w.subjobs_done;
+  s.polls = w.polls;
+  s.last_poll_at = w.last_poll_at;
+  s.next_poll_at = w.next_poll_at;
+  s.expected_end = w.expected_end;
+  s.last_error = w.last_error;
+  s.last_job_json = w.last_job_json;
+  s.abandon_reason = w.abandon_reason;
+  s.final_event = w.final_event;
+  if (watch::is_finished(w.state)) s.finished_at = w.finished_at;
+  return s;
+}
+
+watch::Watch to_watch(const StoredWatch& s) {
+  watch::Watch w;
+  w.job = s.job;
+  w.labels = s.labels;
+  w.submitter = s.submitter;
+  w.created_at = s.created_at;
+  w.deadline_at = s.deadline_at;
+  w.state = s.state;
+  w.track = s.track;
+  w.subjobs_total = s.subjobs_total;
+  w.subjobs_done = s.subjobs_done;
+  w.polls = s.polls;
+  w.last_poll_at = s.last_poll_at;
+  w.next_poll_at = s.next_poll_at;
+  w.expected_end = s.expected_end;
+  w.seen = s.track.job_status.has_value();
+  w.last_error = s.last_error;
+  w.last_job_json = s.last_job_json;
+  w.abandon_reason = s.abandon_reason;
+  w.final_event = s.final_event;
+  w.finished_at = s.finished_at.value_or(model::WallTime{});
+  return w;
+}
+
+OutboxRow outbox_row(const watch::Event& event, std::string sink, model::WallTime now) {
+  OutboxRow row;
+  row.event_id = event.id;
+  row.sink = std::move(sink);
+  row.document = event.document;
+  row.type = event.type;
+  row.created_at = now;
+  row.next_attempt_at = now;
+  return row;
+}
+
+}  // namespace jobwatch::store

@@ -1,0 +1,184 @@
+// The versioned schema. Each migration takes the database from version i to
+// i + 1 (PRAGMA user_version); released migrations are never edited, only
+// appended to.
+#include "schema.hpp"
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+#include "jobwatch/store/store.hpp"
+
+namespace jobwatch::store::detail {
+
+namespace {
+
+// Times are unix milliseconds. JSON columns hold what the engine produced
+// (labels object, watch::to_json(TrackState)) or received (last_job_json).
+constexpr const char* migration_1 = R"sql(
+CREATE TABLE watches (
+  project_id     TEXT NOT NULL CHECK (project_id <> ''),
+  job_id         TEXT NOT NULL CHECK (job_id <> ''),
+  labels         TEXT NOT NULL,
+  submitter      INTEGER NOT NULL,
+  created_at     INTEGER NOT NULL,
+  deadline_at    INTEGER NOT NULL,
+  state          TEXT NOT NULL,
+  track          TEXT NOT NULL,
+  subjobs_total  INTEGER NOT NULL,
+  subjobs_done   INTEGER NOT NULL,
+  polls          INTEGER NOT NULL,
+  last_poll_at   INTEGER,
+  next_poll_at   INTEGER,
+  expected_end   INTEGER,
+  last_error     TEXT NOT NULL,
+  last_job_json  TEXT NOT NULL,
+  abandon_reason TEXT,
+  final_event    TEXT NOT NULL,
+  finished_at    INTEGER,
+  PRIMARY KEY (project_id, job_id)
+) STRICT;
+CREATE INDEX watches_finished_at ON watches (finished_at) WHERE finished_at IS NOT NULL;
+
+-- seq keeps the order events were added in (a subjob's event before its
+-- job's); rowid order alone could change under VACUUM.
+CREATE TABLE outbox (
+  seq             INTEGER PRIMARY KEY,
+  event_id        TEXT NOT NULL CHECK (event_id <> ''),
+  sink            TEXT NOT NULL CHECK (sink <> ''),
+  document        TEXT NOT NULL,
+  event_type      TEXT NOT NULL,
+  created_at      INTEGER NOT NULL,
+  attempts        INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  last_error      TEXT NOT NULL,
+  UNIQUE (event_id, sink)
+) STRICT;
+
+CREATE TABLE dead_letters (
+  seq        INTEGER PRIMARY KEY,
+  event_id   TEXT NOT NULL,
+  sink       TEXT NOT NULL,
+  document   TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  reason     TEXT NOT NULL,
+  failed_at  INTEGER NOT NULL,
+  attempts   INTEGER NOT NULL
+) STRICT;
+
+PRAGMA application_id = 1786209378;
+)sql";
+
+constexpr std::array<const char*, 1> migrations = {migration_1};
+static_assert(migrations.size() == Store::schema_version, "Store::schema_version is the count");
+
+static_assert(application_id == 1786209378, "migration_1 writes the application id literally");
+
+std::variant<std::int64_t, StoreError> query_int(Database& db, const char* sql) {
+  auto prepared = db.prepare(sql, false);
+  if (auto* error = std::get_if<StoreError>(&prepared)) return std::move(*error);
+  auto& stmt = std::get<Statement>(prepared);
+  const int rc = stmt.step();
+  if (rc != SQLITE_ROW) return db.error(rc, "open");
+  return stmt.int64(0);
+}
+
+std::variant<std::string, StoreError> query_text(Database& db, const char* sql) {
+  auto prepared = db.prepare(sql, false);
+  if (auto* error = std::get_if<StoreError>(&prepared)) return std::move(*error);
+  auto& stmt = std::get<Statement>(prepared);
+  const int rc = stmt.step();
+  if (rc != SQLITE_ROW) return db.error(rc, "open");
+  return std::string(stmt.text(0));
+}
+
+StoreError not_ours(const Database& db, const std::string& why) {
+  return {db.path() + " is not a jobwatch state database (" + why + "); " + std::string(way_out)};
+}
+
+std::optional<StoreError> check_ownership(Database& db, std::int64_t version) {
+  // The first read of the file: a file that is not SQLite fails here.
+  auto app = query_int(db, "PRAGMA application_id");
+  if (auto* error = std::get_if<StoreError>(&app)) return std::move(*error);
+  const std::int64_t app_id = std::get<std::int64_t>(app);
+  if (app_id != 0 && app_id != application_id) {
+    char hex[32];
+    std::snprintf(hex, sizeof hex, "0x%08llx", static_cast<unsigned long long>(app_id));
+    return not_ours(db, std::string("it belongs to another application, id ") + hex);
+  }
+  if (version > latest_schema_version()) {
+    return StoreError{db.path() + " was created by a newer jobwatch (schema version " +
+                      std::to_string(version) + ", this jobwatch knows up to " +
+                      std::to_string(latest_schema_version()) +
+                      "); run the newer jobwatch, or move the file aside to start fresh"};
+  }
+  if (version > 0 && app_id != application_id) {
+    return not_ours(db, "no jobwatch application id");
+  }
+  if (version == 0) {
+    auto objects = query_int(db, "SELECT count(*) FROM sqlite_schema");
+    if (auto* error = std::get_if<StoreError>(&objects)) return std::move(*error);
+    if (std::get<std::int64_t>(objects) > 0) {
+      return not_ours(db, "it holds tables but no jobwatch schema version");
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<StoreError> quick_check(Database& db) {
+  auto result = query_text(db, "PRAGMA quick_check(1)");
+  if (auto* error = std::get_if<StoreError>(&result)) return std::move(*error);
+  auto first = std::get<std::string>(result);
+  if (first != "ok") {
+    // SQLite's report spans lines; an error message is one line.
+    for (char& c : first)
+      if (c == '\n') c = ' ';
+    return StoreError{db.path() + " is damaged (integrity check: " + first + "); " +
+                      std::string(way_out)};
+  }
+  return std::nullopt;
+}
+
+std::optional<StoreError> migrate(Database& db, std::int64_t from) {
+  for (auto version = from; version < latest_schema_version(); ++version) {
+    const std::string step = std::string("BEGIN IMMEDIATE;") + migrations[version] +
+                             "PRAGMA user_version = " + std::to_string(version + 1) + ";COMMIT;";
+    if (auto error = db.exec(step.c_str(), "upgrade the schema of")) {
+      if (!sqlite3_get_autocommit(db.handle())) sqlite3_exec(db.handle(), "ROLLBACK", {}, {}, {});
+      return error;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+int latest_schema_version() {
+  return static_cast<int>(migrations.size());
+}
+
+std::optional<StoreError> prepare_database(Database& db) {
+  // A second daemon (or a checkpoint) holding a lock is waited for briefly
+  // rather than failing the first statement at once.
+  sqlite3_busy_timeout(db.handle(), 5000);
+
+  auto version = query_int(db, "PRAGMA user_version");
+  if (auto* error = std::get_if<StoreError>(&version)) return std::move(*error);
+  if (auto error = check_ownership(db, std::get<std::int64_t>(version))) return error;
+
+  auto mode = query_text(db, "PRAGMA journal_mode = WAL");
+  if (auto* error = std::get_if<StoreError>(&mode)) return std::move(*error);
+  if (std::get<std::string>(mode) != "wal") {
+    return StoreError{"cannot use write-ahead logging for " + db.path() + " (journal mode stays " +
+                      std::get<std::string>(mode) + "); put state.dir on a local file system"};
+  }
+  // FULL: a commit is on disk when it returns, so an acknowledged watch or
+  // a committed event survives power loss, not just a crash of the daemon.
+  if (auto error = db.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;", "configure")) {
+    return error;
+  }
+  if (auto error = quick_check(db)) return error;
+  return migrate(db, std::get<std::int64_t>(version));
+}
+
+}  // namespace jobwatch::store::detail

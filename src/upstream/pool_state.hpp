@@ -1,0 +1,130 @@
+// Internals of HttpPool shared by the pool (queue, idle stack) and its
+// connections (one request at a time each). Private to src/upstream.
+#pragma once
+
+#include "jobwatch/upstream/http_pool.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace jobwatch::upstream::detail {
+
+struct PendingRequest {
+  HttpRequest request;
+  HttpPool::Callback done;
+};
+
+// The client TLS context for PoolOptions, or why it cannot be had.
+std::variant<boost::asio::ssl::context, std::string> make_tls_context(const PoolOptions& options);
+
+// "10s" / "250ms", for timeout messages.
+std::string format_duration(std::chrono::milliseconds d);
+
+class Connection;
+
+struct PoolState : std::enable_shared_from_this<PoolState> {
+  PoolState(boost::asio::any_io_executor executor, Origin origin, PoolOptions options);
+
+  // Hands queued requests to idle connections (newest first), or to new
+  // ones while fewer than max_connections are open.
+  void pump();
+  // `connection` finished a request: back on the idle stack, or closed.
+  void release(Connection& connection, bool reusable);
+  void forget(Connection& connection);
+
+  boost::asio::any_io_executor executor;
+  Origin origin;
+  PoolOptions options;
+  std::string authority;    // "host:port", for messages
+  std::string host_header;  // the port only when not the scheme's default
+  bool host_is_address = false;
+  std::optional<boost::asio::ssl::context> tls_context;
+  std::string setup_error;
+
+  std::vector<std::shared_ptr<Connection>> connections;  // open or opening
+  std::vector<Connection*> idle;                         // a stack: LIFO
+  std::deque<PendingRequest> queue;                      // FIFO
+  std::size_t busy = 0;
+  bool closed = false;
+};
+
+// One keep-alive connection. It resolves and connects lazily for its first
+// request, then serves one request after another; its handlers hold it (and
+// through it the pool state) alive, so destroying the pool is always safe.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  explicit Connection(std::shared_ptr<PoolState> pool);
+
+  void start(PendingRequest pending);
+  // For an idle connection: false when the peer closed it or sent something
+  // unasked while it sat idle, so it must not carry a request.
+  bool quiet();
+  // Closes the socket; pending operations complete with errors.
+  void close();
+  // The pool is gone: drop the callback uncalled and stop everything.
+  void abandon();
+
+ private:
+  enum class Phase { resolve, connect, handshake, write, read };
+  using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+
+  boost::beast::tcp_stream& lowest();
+  template <class Fn>
+  void with_stream(Fn&& fn) {
+    if (tls_) {
+      fn(*tls_);
+    } else {
+      fn(*tcp_);
+    }
+  }
+
+  void connect();
+  void on_resolved(const boost::system::error_code& ec,
+                   const boost::asio::ip::tcp::resolver::results_type& results);
+  void on_connected(const boost::system::error_code& ec);
+  void on_handshake(const boost::system::error_code& ec);
+  void write();
+  void on_written(const boost::system::error_code& ec);
+  void on_read(const boost::system::error_code& ec);
+
+  bool may_retry(const boost::system::error_code& ec) const;
+  void retry_on_fresh_connection();
+  void fail(const boost::system::error_code& ec, Phase phase);
+  TransportError describe_failure(const boost::system::error_code& ec, Phase phase);
+  void finish(HttpResult result, bool reusable);
+
+  std::shared_ptr<PoolState> pool_;
+  boost::asio::ip::tcp::resolver resolver_;
+  boost::asio::steady_timer resolve_timer_;
+  std::optional<boost::beast::tcp_stream> tcp_;
+  std::optional<TlsStream> tls_;
+  boost::beast::flat_buffer buffer_;
+  boost::beast::http::request<boost::beast::http::string_body> request_;
+  std::optional<boost::beast::http::response_parser<boost::beast::http::string_body>> parser_;
+  HttpPool::Callback done_;
+  std::chrono::steady_clock::time_point deadline_;
+  bool connected_ = false;  // TCP (and TLS) is up: a request can be written
+  bool reused_ = false;     // this request runs on a connection that served one before
+  bool retried_ = false;    // already moved to a fresh connection once
+  bool resolving_ = false;
+  bool resolve_timed_out_ = false;
+  bool host_mismatch_ = false;
+  bool abandoned_ = false;
+};
+
+}  // namespace jobwatch::upstream::detail

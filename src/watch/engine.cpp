@@ -1,0 +1,440 @@
+#include "jobwatch/watch/engine.hpp"
+
+#include "jobwatch/schedule/rate_limiter.hpp"
+#include "jobwatch/watch/poll_step.hpp"
+#include "jobwatch/watch/watch_table.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <random>
+
+namespace jobwatch::watch {
+namespace {
+
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+using Index = WatchTable::Index;
+
+model::WallTime wall_now() {
+  return std::chrono::time_point_cast<milliseconds>(std::chrono::system_clock::now());
+}
+
+Outcome outcome_of(WatchState state) {
+  switch (state) {
+    case WatchState::succeeded:
+      return Outcome::succeeded;
+    case WatchState::failed:
+      return Outcome::failed;
+    default:
+      return Outcome::abandoned;
+  }
+}
+
+WatchInfo info_of(const Watch& w) {
+  WatchInfo info;
+  info.job = w.job;
+  info.labels = w.labels;
+  info.status = w.state;
+  info.subjobs_total = w.subjobs_total;
+  info.subjobs_done = w.subjobs_done;
+  info.polls = w.polls;
+  info.last_poll_at = w.last_poll_at;
+  info.next_poll_at = w.next_poll_at;
+  info.expected_end_time = w.expected_end;
+  info.last_error = w.last_error;
+  info.abandon_reason = w.abandon_reason;
+  return info;
+}
+
+// Listeners are few (sinks, Wait and Follow clients) and may unsubscribe
+// while being called, so each call works on a copy of the function.
+template <class Listener, class Arg>
+void notify(const std::map<SubscriptionId, Listener>& listeners, const Arg& arg) {
+  if (listeners.empty()) return;
+  std::vector<SubscriptionId> ids;
+  ids.reserve(listeners.size());
+  for (const auto& [id, fn] : listeners) ids.push_back(id);
+  for (SubscriptionId id : ids) {
+    auto it = listeners.find(id);
+    if (it == listeners.end()) continue;
+    Listener fn = it->second;
+    fn(arg);
+  }
+}
+
+}  // namespace
+
+std::string_view outcome_name(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::succeeded:
+      return "succeeded";
+    case Outcome::failed:
+      return "failed";
+    case Outcome::abandoned:
+      return "abandoned";
+  }
+  return "abandoned";
+}
+
+struct Engine::Impl {
+  Impl(asio::any_io_executor executor, const config::Config& config, upstream::JobApi& job_api)
+      : api(job_api),
+        limiter(config.api.rate_limit),
+        timer(executor),
+        sweep_timer(executor),
+        rng(std::random_device{}()) {
+    apply(config);
+  }
+
+  void apply(const config::Config& config) {
+    poll = config.poll;
+    max_in_flight = static_cast<std::size_t>(std::max(1, config.api.max_connections));
+    max_watches = config.control.max_watches;
+    retention = config.state.retention;
+    limiter.set_rate(config.api.rate_limit);
+  }
+
+  // --- the due-queue loop -------------------------------------------------
+
+  bool is_current(const DueQueue::Entry& e) const {
+    if (!table.contains(e.index)) return false;
+    const Watch& w = table.at(e.index);
+    return w.generation == e.generation && !w.in_flight && !is_finished(w.state) && w.due == e.due;
+  }
+
+  void arm(SteadyTime at) {
+    if (timer_at && *timer_at <= at) return;
+    timer_at = at;
+    timer.expires_at(at);
+    timer.async_wait([this, life = alive](boost::system::error_code ec) {
+      if (!*life || ec == asio::error::operation_aborted) return;
+      timer_at.reset();
+      pump();
+    });
+  }
+
+  // Starts every due poll the connection cap and the rate budget allow;
+  // otherwise arms the one timer for when the next can start.
+  void pump() {
+    if (stopped) return;
+    const SteadyTime now = steady_clock::now();
+    while (!due.empty()) {
+      const DueQueue::Entry entry = due.top();
+      if (!is_current(entry)) {
+        due.pop();
+        continue;
+      }
+      if (entry.due > now) return arm(entry.due);
+      if (in_flight >= max_in_flight) return;  // a completion pumps again
+      Watch& w = table.at(entry.index);
+      if (auto expired = expire_if_due(w, wall_now())) {
+        due.pop();
+        on_finished(entry.index, {std::move(*expired)});
+        continue;
+      }
+      if (!limiter.try_acquire(now)) return arm(now + limiter.wait_time(now));
+      due.pop();
+      start_poll(entry.index);
+    }
+  }
+
+  void start_poll(Index index) {
+    Watch& w = table.at(index);
+    w.in_flight = true;
+    ++in_flight;
+    api.fetch(w.job.project_id, w.job.job_id,
+              [this, life = alive, index, generation = w.generation](upstream::Answer answer) {
+                if (!*life) return;
+                on_answer(index, generation, std::move(answer));
+              });
+  }
+
+  void on_answer(Index index, std::uint32_t generation, upstream::Answer answer) {
+    --in_flight;
+    count_answer(answer);
+    if (stopped) return;
+    if (!table.contains(index) || table.at(index).generation != generation) {
+      pump();  // cancelled while the poll was out
+      return;
+    }
+    Watch& w = table.at(index);
+    w.in_flight = false;
+    if (answer.kind != upstream::AnswerKind::ok && answer.kind != upstream::AnswerKind::not_found)
+      spdlog::debug("poll {}/{}: {}", w.job.project_id, w.job.job_id, answer.describe());
+    StepResult step = apply_answer(w, answer, poll, wall_now(), jitter(rng));
+    if (step.finished) {
+      on_finished(index, std::move(step.events));
+    } else {
+      emit(step.events);
+      schedule(index, step.next_gap);
+      notify_change(index);
+    }
+    pump();
+  }
+
+  void schedule(Index index, milliseconds gap) {
+    Watch& w = table.at(index);
+    w.due = steady_clock::now() + gap;
+    w.next_poll_at = wall_now() + gap;
+    due.push({w.due, index, w.generation});
+  }
+
+  void on_finished(Index index, std::vector<Event> events) {
+    Watch& w = table.at(index);
+    --active;
+    spdlog::debug("watch {}/{} finished: {}", w.job.project_id, w.job.job_id, state_name(w.state));
+    emit(events);
+    notify_change(index);
+    arm_sweep();
+  }
+
+  void emit(const std::vector<Event>& events) {
+    for (const Event& event : events) {
+      ++events_by_type[static_cast<std::size_t>(event.type)];
+      notify(event_listeners, event);
+    }
+  }
+
+  void notify_change(Index index) {
+    if (change_listeners.empty()) return;
+    notify(change_listeners, info_of(table.at(index)));
+  }
+
+  void count_answer(const upstream::Answer& answer) {
+    ++polls_by_answer[static_cast<std::size_t>(answer.kind)];
+    if (answer.http_status != 0) ++polls_by_http[answer.http_status];
+  }
+
+  // Finished watches stay visible for state.retention, then go.
+  void arm_sweep() {
+    if (sweep_armed) return;
+    sweep_armed = true;
+    const auto period = std::clamp<milliseconds>(retention / 10, milliseconds(1000), milliseconds(60'000));
+    sweep_timer.expires_after(period);
+    sweep_timer.async_wait([this, life = alive](boost::system::error_code ec) {
+      if (!*life || ec == asio::error::operation_aborted) return;
+      sweep_armed = false;
+      sweep();
+    });
+  }
+
+  void sweep() {
+    const model::WallTime cutoff = wall_now() - retention;
+    std::vector<Index> expired;
+    bool any_finished = false;
+    table.for_each_index([&](Index i) {
+      const Watch& w = table.at(i);
+      if (!is_finished(w.state)) return;
+      if (w.finished_at <= cutoff)
+        expired.push_back(i);
+      else
+        any_finished = true;
+    });
+    for (Index i : expired) table.erase(i);
+    if (any_finished) arm_sweep();
+  }
+
+  upstream::JobApi& api;
+  config::PollConfig poll;
+  std::size_t max_in_flight = 16;
+  std::size_t max_watches = 0;
+  milliseconds retention{0};
+  schedule::RateLimiter limiter;
+  WatchTable table;
+  DueQueue due;
+  asio::steady_timer timer;
+  std::optional<SteadyTime> timer_at;
+  asio::steady_timer sweep_timer;
+  bool sweep_armed = false;
+  std::size_t in_flight = 0;
+  std::size_t active = 0;
+  bool stopped = false;
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+  std::mt19937_64 rng;
+  std::uniform_real_distribution<double> jitter{0.0, 1.0};
+
+  SubscriptionId next_subscription = 1;
+  std::map<SubscriptionId, EventListener> event_listeners;
+  std::map<SubscriptionId, ChangeListener> change_listeners;
+
+  std::array<std::uint64_t, 9> polls_by_answer{};
+  std::map<unsigned, std::uint64_t> polls_by_http;
+  std::array<std::uint64_t, 5> events_by_type{};
+};
+
+Engine::Engine(asio::any_io_executor executor, const config::Config& config, upstream::JobApi& api)
+    : impl_(std::make_unique<Impl>(std::move(executor), config, api)) {}
+
+Engine::~Engine() {
+  *impl_->alive = false;
+}
+
+std::variant<std::vector<WatchInfo>, EngineError> Engine::watch(const WatchRequest& request) {
+  Impl& s = *impl_;
+  if (s.stopped) return EngineError::shutting_down;
+  std::size_t new_watches = 0;
+  for (const JobRef& job : request.jobs)
+    if (!s.table.find(job)) ++new_watches;
+  if (s.active + new_watches > s.max_watches) return EngineError::limit_reached;
+
+  Labels labels = request.labels;
+  std::sort(labels.begin(), labels.end());
+  const model::WallTime now = wall_now();
+  const milliseconds deadline = request.deadline.value_or(s.poll.default_deadline);
+
+  std::vector<WatchInfo> replies;
+  replies.reserve(request.jobs.size());
+  for (const JobRef& job : request.jobs) {
+    if (auto found = s.table.find(job)) {
+      replies.push_back(info_of(s.table.at(*found)));
+      continue;
+    }
+    Watch w;
+    w.job = job;
+    w.labels = labels;
+    w.submitter = request.submitter;
+    w.created_at = now;
+    w.deadline_at = now + deadline;
+    const Index index = s.table.insert(std::move(w));
+    ++s.active;
+    s.schedule(index, milliseconds(0));  // the first poll is due at once
+    replies.push_back(info_of(s.table.at(index)));
+    replies.back().created = true;
+  }
+  // Pump after the reply is built: a batch of Watch calls in one loop turn
+  // starts its polls together.
+  asio::post(s.timer.get_executor(), [&s, life = s.alive] {
+    if (*life) s.pump();
+  });
+  return replies;
+}
+
+std::variant<std::vector<JobRef>, CancelFailure> Engine::cancel(const std::vector<JobRef>& jobs,
+                                                                uid_t caller) {
+  Impl& s = *impl_;
+  std::vector<Index> found;
+  for (const JobRef& job : jobs) {
+    auto index = s.table.find(job);
+    if (!index) return CancelFailure{CancelFailure::Kind::not_watched, job};
+    const uid_t submitter = s.table.at(*index).submitter;
+    if (caller != 0 && caller != ::geteuid() && caller != submitter)
+      return CancelFailure{CancelFailure::Kind::permission_denied, job};
+    found.push_back(*index);
+  }
+  std::vector<JobRef> cancelled;
+  for (Index index : found) {
+    if (!s.table.contains(index)) continue;  // named twice
+    Watch& w = s.table.at(index);
+    if (!is_finished(w.state)) --s.active;
+    cancelled.push_back(w.job);
+    s.table.erase(index);
+  }
+  return cancelled;
+}
+
+std::vector<WatchInfo> Engine::list() const {
+  std::vector<WatchInfo> all;
+  all.reserve(impl_->table.size());
+  impl_->table.for_each([&](const Watch& w) { all.push_back(info_of(w)); });
+  return all;
+}
+
+std::optional<ShowResult> Engine::show(const JobRef& job) const {
+  auto index = impl_->table.find(job);
+  if (!index) return std::nullopt;
+  const Watch& w = impl_->table.at(*index);
+  return ShowResult{info_of(w), w.last_job_json};
+}
+
+std::optional<WatchInfo> Engine::info(const JobRef& job) const {
+  auto index = impl_->table.find(job);
+  if (!index) return std::nullopt;
+  return info_of(impl_->table.at(*index));
+}
+
+std::optional<FinishedWatch> Engine::finished(const JobRef& job) const {
+  auto index = impl_->table.find(job);
+  if (!index) return std::nullopt;
+  const Watch& w = impl_->table.at(*index);
+  if (!is_finished(w.state)) return std::nullopt;
+  return FinishedWatch{outcome_of(w.state), w.final_event};
+}
+
+SubscriptionId Engine::subscribe_events(EventListener listener) {
+  const SubscriptionId id = impl_->next_subscription++;
+  impl_->event_listeners.emplace(id, std::move(listener));
+  return id;
+}
+
+SubscriptionId Engine::subscribe_changes(ChangeListener listener) {
+  const SubscriptionId id = impl_->next_subscription++;
+  impl_->change_listeners.emplace(id, std::move(listener));
+  return id;
+}
+
+void Engine::unsubscribe(SubscriptionId id) {
+  impl_->event_listeners.erase(id);
+  impl_->change_listeners.erase(id);
+}
+
+boost::json::object Engine::stats() const {
+  const Impl& s = *impl_;
+  std::array<std::uint64_t, 6> by_state{};
+  s.table.for_each([&](const Watch& w) { ++by_state[static_cast<std::size_t>(w.state)]; });
+  boost::json::object watches;
+  watches["total"] = s.table.size();
+  watches["active"] = s.active;
+  for (std::size_t i = 0; i < by_state.size(); ++i)
+    watches[state_name(static_cast<WatchState>(i))] = by_state[i];
+
+  boost::json::object by_answer;
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < s.polls_by_answer.size(); ++i) {
+    total += s.polls_by_answer[i];
+    by_answer[upstream::kind_name(static_cast<upstream::AnswerKind>(i))] = s.polls_by_answer[i];
+  }
+  boost::json::object by_http;
+  for (const auto& [code, n] : s.polls_by_http) by_http[std::to_string(code)] = n;
+  boost::json::object polls;
+  polls["total"] = total;
+  polls["by_answer"] = std::move(by_answer);
+  polls["by_http_status"] = std::move(by_http);
+  polls["in_flight"] = s.in_flight;
+  polls["due_queue"] = s.due.size();
+  polls["rate_limit"] = s.limiter.rate();
+
+  boost::json::object events;
+  for (std::size_t i = 0; i < s.events_by_type.size(); ++i)
+    events[type_name(static_cast<EventType>(i))] = s.events_by_type[i];
+
+  boost::json::object out;
+  out["watches"] = std::move(watches);
+  out["polls"] = std::move(polls);
+  out["events_emitted"] = std::move(events);
+  return out;
+}
+
+std::size_t Engine::active_watches() const {
+  return impl_->active;
+}
+
+void Engine::reconfigure(const config::Config& config) {
+  impl_->apply(config);
+  impl_->pump();
+}
+
+void Engine::stop() {
+  impl_->stopped = true;
+  impl_->timer.cancel();
+  impl_->sweep_timer.cancel();
+}
+
+}  // namespace jobwatch::watch

@@ -1,0 +1,131 @@
+#include "jobwatch/watch/poll_step.hpp"
+
+#include "jobwatch/schedule/poll_policy.hpp"
+#include "jobwatch/watch/tracker.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+
+namespace jobwatch::watch {
+namespace {
+
+using std::chrono::milliseconds;
+using upstream::AnswerKind;
+
+schedule::PollOutcome outcome_for(AnswerKind kind) {
+  switch (kind) {
+    case AnswerKind::ok:
+      return schedule::PollOutcome::progress;
+    case AnswerKind::not_found:
+      return schedule::PollOutcome::not_found;
+    case AnswerKind::throttled:
+      return schedule::PollOutcome::throttled;
+    default:
+      return schedule::PollOutcome::failure;
+  }
+}
+
+void finish(Watch& watch, StepResult& result, model::WallTime now) {
+  result.finished = true;
+  watch.finished_at = now;
+  watch.next_poll_at.reset();
+  if (!result.events.empty()) watch.final_event = result.events.back().document;
+}
+
+void abandon(Watch& watch, StepResult& result, AbandonReason reason, const upstream::Answer* answer,
+             model::WallTime now) {
+  const std::string_view code = answer ? std::string_view(answer->error_code) : "";
+  const std::string_view msg = answer ? std::string_view(answer->error_msg) : "";
+  if (auto event = abandon_event(watch.track, watch.job, watch.labels, reason, code, msg, now,
+                                 watch.last_job_json))
+    result.events.push_back(std::move(*event));
+  watch.state = WatchState::abandoned;
+  watch.abandon_reason = reason;
+  finish(watch, result, now);
+}
+
+}  // namespace
+
+StepResult apply_answer(Watch& watch, const upstream::Answer& answer, const config::PollConfig& poll,
+                        model::WallTime now, double jitter_unit) {
+  StepResult result;
+  ++watch.polls;
+  watch.last_poll_at = now;
+
+  switch (answer.kind) {
+    case AnswerKind::ok: {
+      const model::JobDetail& job = *answer.job;
+      watch.seen = true;
+      watch.last_error.clear();
+      watch.last_job_json = boost::json::serialize(job.raw);
+      watch.expected_end = job.expected_end_time ? model::parse_rfc3339(*job.expected_end_time)
+                                                 : std::nullopt;
+      Observation seen = observe(watch.track, watch.job, watch.labels, job, now);
+      watch.state = seen.new_state;
+      watch.subjobs_total = seen.subjobs_total;
+      watch.subjobs_done = seen.subjobs_done;
+      result.events = std::move(seen.events);
+      if (is_finished(watch.state)) {
+        finish(watch, result, now);
+        return result;
+      }
+      break;
+    }
+    case AnswerKind::rejected:
+      watch.last_error = answer.describe();
+      abandon(watch, result, AbandonReason::rejected, &answer, now);
+      return result;
+    case AnswerKind::not_found:
+      watch.last_error = answer.describe();
+      // A job seen before and gone now is treated as a passing fault; only a
+      // job never seen within the grace period is given up on.
+      if (!watch.seen && now - watch.created_at >= poll.not_found_grace) {
+        abandon(watch, result, AbandonReason::not_found, &answer, now);
+        return result;
+      }
+      break;
+    default:
+      watch.last_error = answer.describe();
+      break;
+  }
+
+  if (now >= watch.deadline_at) {
+    abandon(watch, result, AbandonReason::deadline, nullptr, now);
+    return result;
+  }
+
+  schedule::PolicyInput input{};
+  input.outcome = outcome_for(answer.kind);
+  input.now = std::chrono::system_clock::time_point(now.time_since_epoch());
+  if (watch.expected_end)
+    input.expected_end = std::chrono::system_clock::time_point(watch.expected_end->time_since_epoch());
+  input.retry_after = answer.retry_after;
+  input.backoff_step = watch.backoff_step;
+  input.jitter_unit = jitter_unit;
+  const schedule::PolicyDecision decision =
+      schedule::next_poll({poll.min_interval, poll.max_interval}, input);
+  watch.backoff_step = decision.backoff_step;
+
+  milliseconds gap = decision.gap;
+  const auto to_deadline = std::chrono::duration_cast<milliseconds>(watch.deadline_at - now);
+  // Not before the deadline passes; not long after not_found_grace runs out.
+  gap = std::min(gap, to_deadline + milliseconds(1));
+  if (answer.kind == AnswerKind::not_found && !watch.seen) {
+    const auto to_grace =
+        std::chrono::duration_cast<milliseconds>(watch.created_at + poll.not_found_grace - now);
+    gap = std::min(gap, std::max(to_grace + milliseconds(1), poll.min_interval));
+  }
+  result.next_gap = std::max(gap, milliseconds(0));
+  return result;
+}
+
+std::optional<Event> expire_if_due(Watch& watch, model::WallTime now) {
+  if (now < watch.deadline_at) return std::nullopt;
+  StepResult result;
+  abandon(watch, result, AbandonReason::deadline, nullptr, now);
+  if (result.events.empty()) return std::nullopt;
+  return std::move(result.events.back());
+}
+
+}  // namespace jobwatch::watch

@@ -1,0 +1,43 @@
+#include "jobwatch/watch/watch_table.hpp"
+
+namespace jobwatch::watch {
+
+std::string WatchTable::key_of(const JobRef& job) {
+  std::string key;
+  key.reserve(job.project_id.size() + 1 + job.job_id.size());
+  key.append(job.project_id).push_back('/');
+  key.append(job.job_id);
+  return key;
+}
+
+std::optional<WatchTable::Index> WatchTable::find(const JobRef& job) const {
+  auto it = by_key_.find(key_of(job));
+  if (it == by_key_.end()) return std::nullopt;
+  return it->second;
+}
+
+WatchTable::Index WatchTable::insert(Watch watch) {
+  Index index;
+  if (!free_slots_.empty()) {
+    index = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    index = static_cast<Index>(slots_.size());
+    slots_.emplace_back();
+    slot_generations_.push_back(0);
+  }
+  watch.generation = ++slot_generations_[index];
+  by_key_.emplace(key_of(watch.job), index);
+  slots_[index] = std::move(watch);
+  return index;
+}
+
+void WatchTable::erase(Index index) {
+  if (!contains(index)) return;
+  by_key_.erase(key_of(slots_[index]->job));
+  slots_[index].reset();
+  ++slot_generations_[index];
+  free_slots_.push_back(index);
+}
+
+}  // namespace jobwatch::watch

@@ -1,0 +1,257 @@
+// The webhook sink end to end, through the dispatcher and a real HttpPool,
+// against an in-process receiver on 127.0.0.1.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "http_receiver.hpp"
+#include "jobwatch/sinks/dispatcher.hpp"
+#include "jobwatch/sinks/webhook_signature.hpp"
+#include "jobwatch/sinks/webhook_sink.hpp"
+#include "test_support.hpp"
+
+namespace jobwatch::sinks {
+namespace {
+
+using namespace std::chrono_literals;
+using test::make_event;
+using test::Reply;
+using test::run_until;
+using watch::EventType;
+
+constexpr const char* secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+class WebhookTest : public ::testing::Test {
+ protected:
+  config::SinkConfig webhook(std::string name = "ops") {
+    config::SinkConfig cfg;
+    cfg.name = std::move(name);
+    cfg.type = config::SinkType::webhook;
+    cfg.url = receiver_.url("/hook?x=1");
+    cfg.secret.inline_value = secret;
+    cfg.timeout = 30s;
+    return cfg;
+  }
+  RetryPolicy fast() {
+    RetryPolicy p;
+    p.base = 1ms;
+    p.cap = 5ms;
+    p.jitter = [] { return 0.0; };
+    return p;
+  }
+  std::unique_ptr<Dispatcher> make(const std::vector<config::SinkConfig>& sinks) {
+    auto made = Dispatcher::create(ioc_.get_executor(), sinks, fast());
+    if (auto* error = std::get_if<std::string>(&made)) {
+      ADD_FAILURE() << *error;
+      return nullptr;
+    }
+    return std::move(std::get<std::unique_ptr<Dispatcher>>(made));
+  }
+  std::int64_t stat(const Dispatcher& d, const std::string& key, const std::string& sink = "ops") {
+    return d.stats().at(sink).as_object().at(key).to_number<std::int64_t>();
+  }
+  // Script: answers in order, then 200s.
+  void answer(std::vector<Reply> replies) {
+    receiver_.on_request(
+        [replies = std::move(replies), n = std::size_t{0}](const test::ReceivedRequest&) mutable {
+          return n < replies.size() ? replies[n++] : Reply{};
+        });
+  }
+
+  boost::asio::io_context ioc_;
+  test::HttpReceiver receiver_{ioc_};
+};
+
+TEST_F(WebhookTest, PostsSignedStandardWebhook) {
+  auto d = make({webhook()});
+  ASSERT_TRUE(d);
+  const auto event = make_event("job1", EventType::job_failed);
+  d->submit(event);
+  ASSERT_TRUE(run_until(ioc_, [&] { return d->pending() == 0; }));
+  ASSERT_EQ(receiver_.requests().size(), 1u);
+  const auto& req = receiver_.requests()[0];
+  EXPECT_EQ(req.method, "POST");
+  EXPECT_EQ(req.target, "/hook?x=1");
+  EXPECT_EQ(req.body, event.document);
+  EXPECT_EQ(req.header("content-type"), "application/json");
+  EXPECT_EQ(req.header("webhook-id"), event.id);
+  const auto ts = std::stoll(req.header("webhook-timestamp"));
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  EXPECT_LE(std::llabs(now - ts), 300);  // unix seconds, not some other unit
+  const auto key = decode_webhook_secret(secret);
+  ASSERT_TRUE(key);
+  EXPECT_EQ(req.header("webhook-signature"),
+            sign_standard_webhook(*key, req.header("webhook-id"), ts, req.body));
+  EXPECT_EQ(stat(*d, "delivered"), 1);
+}
+
+TEST_F(WebhookTest, NoSecretNoSignature) {
+  auto cfg = webhook();
+  cfg.secret = {};
+  auto d = make({cfg});
+  ASSERT_TRUE(d);
+  d->submit(make_event("job1"));
+  ASSERT_TRUE(run_until(ioc_, [&] { return d->pending() == 0; }));
+  ASSERT_EQ(receiver_.requests().size(), 1u);
+  EXPECT_EQ(receiver_.requests()[0].headers.count("webhook-signature"), 0u);
+  EXPECT_FALSE(receiver_.requests()[0].header("webhook-id").empty());
+}
+
+TEST_F(WebhookTest, ServerErrorThenSuccessDeliversOnceAfterRetry) {
+  answer({Reply{500, {}, "oops"}});
+  auto d = make({webhook()});
+  ASSERT_TRUE(d);
+  d->submit(make_event("job1"));
+  ASSERT_TRUE(run_until(ioc_, [&] { return d->pending() == 0; }));
+  ASSERT_EQ(receiver_.requests().size(), 2u);
+  EXPECT_EQ(receiver_.requests()[0].header("webhook-id"),
+            receiver_.requests()[1].header("webhook-id"));
+  EXPECT_EQ(stat(*d, "delivered"), 1);
+  EXPECT_EQ(stat(*d, "retries"), 1);
+  EXPECT_EQ(stat(*d, "dead_lettered"), 0);
+  test::run_for(ioc_, 30ms);
+  EXPECT_EQ(receiver_.requests().size(), 2u);  // delivered once, nothing more
+}
+
+TEST_F(WebhookTest, TooManyRequestsHonoursRetryAfter) {
+  answer({Reply{429, {{"Retry-After", "1"}}, ""}});
+  auto d = make({webhook()});
+  ASSERT_TRUE(d);
+  d->submit(make_event("job1"));
+  ASSERT_TRUE(run_until(ioc_, [&] { return d->pending() == 0; }));
+  ASSERT_EQ(receiver_.requests().size(), 2u);
+  // The backoff alone would be ~0 ms (jitter 0); Retry-After: 1 is the floor.
+  EXPECT_GE(receiver_.requests()[1].at - receiver_.requests()[0].at, 1s);
+  EXPECT_EQ(stat(*d, "delivered"), 1);
+}
+
+TEST_F(WebhookTest, BadRequestIsDeadLetteredAndTheNextEventGoesOn) {
+  answer({Reply{400, {}, "bad payload"}});
+  auto d = make({webhook()});
+  ASSERT_TRUE(d);
+  d->submit(make_event("job1"));
+  d->submit(make_event("job2"));
+  ASSERT_TRUE(run_until(ioc_, [&] { return d->pending() == 0; }));
+  ASSERT_EQ(receiver_.requests().size(), 2u);  // job1 not retried
+  EXPECT_EQ(stat(*d, "dead_lettered"), 1);
+  EXPECT_EQ(stat(*d, "delivered"), 1);
+  ASSERT_EQ(d->dead_letters().size(), 1u);
+  EXPECT_EQ(d->dead_letters()[0].event_id, make_event("job1").id);
+  EXPECT_NE(d->dead_letters()[0].reason.find("400"), std::string::npos);
+}
+
+TEST_F(WebhookTest, GoneIsPermanentForThatEventOnly) {
+  answer({Reply{410, {}, ""}});
+  auto d = make({webhook()});
+  ASSERT_TRUE(d);
+  d->submit(make_event("job1"));
+  d->submit(make_event("job2"));
+  ASSERT_TRUE(run_until(ioc_, [&] { return d->pending() == 0; }));
+  EXPECT_EQ(stat(*d, "dead_lettered"), 1);
+  EXPECT_EQ(stat(*d, "delivered"), 1);
+  ASSERT_EQ(d->dead_letters().size(), 1u);
+  EXPECT_NE(d->dead_letters()[0].reason.find("410"), std::string::npos);
+}
+
+TEST_F(WebhookTest, FilterSendsOnlyConfiguredTypes) {
+  auto cfg = webhook();
+  cfg.events = {"job.failed", "watch.abandoned"};
+  auto d = make({cfg});
+  ASSERT_TRUE(d);
+  d->submit(make_event("ok", EventType::job_succeeded));
+  d->submit(make_event("bad", EventType::job_failed));
+  d->submit(make_event("sub", EventType::subjob_failed, "s1"));
+  d->submit(make_event("gone", EventType::watch_abandoned));
+  ASSERT_TRUE(run_until(ioc_, [&] { return d->pending() == 0; }));
+  ASSERT_EQ(receiver_.requests().size(), 2u);
+  EXPECT_EQ(receiver_.requests()[0].header("webhook-id"),
+            make_event("bad", EventType::job_failed).id);
+  EXPECT_EQ(receiver_.requests()[1].header("webhook-id"),
+            make_event("gone", EventType::watch_abandoned).id);
+}
+
+TEST_F(WebhookTest, EventsArriveInOrderAcrossRetries) {
+  answer({Reply{503, {}, ""}, Reply{200}, Reply{502, {}, ""}});
+  auto d = make({webhook()});
+  ASSERT_TRUE(d);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    const auto e = make_event("job" + std::to_string(i));
+    ids.push_back(e.id);
+    d->submit(e);
+  }
+  ASSERT_TRUE(run_until(ioc_, [&] { return d->pending() == 0; }));
+  // Attempts: job0 (503), job0, job1 (502), job1, job2, job3, job4.
+  std::vector<std::string> seen;
+  for (const auto& r : receiver_.requests()) seen.push_back(r.header("webhook-id"));
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{ids[0], ids[0], ids[1], ids[1], ids[2], ids[3], ids[4]}));
+  EXPECT_EQ(stat(*d, "delivered"), 5);
+}
+
+TEST_F(WebhookTest, AHangingReceiverDoesNotDelayTheFileSink) {
+  receiver_.on_request([](const test::ReceivedRequest&) { return Reply{.hang = true}; });
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("jobwatch-sinks-hang-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  config::SinkConfig file;
+  file.name = "archive";
+  file.type = config::SinkType::file;
+  file.path = (dir / "events.jsonl").string();
+  auto d = make({webhook(), file});
+  ASSERT_TRUE(d);
+  for (int i = 0; i < 3; ++i) d->submit(make_event("job" + std::to_string(i)));
+
+  ASSERT_TRUE(run_until(ioc_, [&] { return stat(*d, "delivered", "archive") == 3; }));
+  std::ifstream in(file.path);
+  int lines = 0;
+  for (std::string line; std::getline(in, line);) ++lines;
+  EXPECT_EQ(lines, 3);
+  EXPECT_EQ(stat(*d, "delivered"), 0);  // the webhook is still waiting
+  EXPECT_EQ(stat(*d, "pending"), 3);
+  EXPECT_LE(receiver_.requests().size(), 1u);  // one event in flight, in order
+  d->stop();
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(WebhookTest, ConnectionRefusedIsRetried) {
+  auto cfg = webhook();
+  receiver_.close();  // nothing listens on the port any more
+  auto d = make({cfg});
+  ASSERT_TRUE(d);
+  d->submit(make_event("job1"));
+  ASSERT_TRUE(run_until(ioc_, [&] { return stat(*d, "retries") >= 2; }));
+  EXPECT_EQ(stat(*d, "dead_lettered"), 0);
+  EXPECT_EQ(d->pending(), 1u);
+  EXPECT_FALSE(d->stats().at("ops").as_object().at("last_error").is_null());
+  d->stop();
+}
+
+TEST_F(WebhookTest, BadConfigIsAnErrorThatNamesTheSinkButNotTheSecret) {
+  auto cfg = webhook();
+  cfg.url = "ftp://example.invalid/";
+  auto bad_url = Dispatcher::create(ioc_.get_executor(), {cfg});
+  ASSERT_TRUE(std::holds_alternative<std::string>(bad_url));
+  EXPECT_NE(std::get<std::string>(bad_url).find("sinks[ops]"), std::string::npos);
+
+  cfg = webhook();
+  cfg.secret.inline_value = "whsec_%%%%-not-base64";
+  auto bad_secret = Dispatcher::create(ioc_.get_executor(), {cfg});
+  ASSERT_TRUE(std::holds_alternative<std::string>(bad_secret));
+  EXPECT_NE(std::get<std::string>(bad_secret).find("sinks[ops].secret"), std::string::npos);
+  EXPECT_EQ(std::get<std::string>(bad_secret).find("not-base64"), std::string::npos);
+
+  cfg = webhook();
+  cfg.secret = {};
+  cfg.secret.file = "/nonexistent/jobwatch-webhook-secret";
+  auto missing = Dispatcher::create(ioc_.get_executor(), {cfg});
+  ASSERT_TRUE(std::holds_alternative<std::string>(missing));
+  EXPECT_NE(std::get<std::string>(missing).find("sinks[ops].secret"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace jobwatch::sinks

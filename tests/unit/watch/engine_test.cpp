@@ -1,0 +1,278 @@
+#include "jobwatch/watch/engine.hpp"
+
+#include "scripted_api.hpp"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+namespace jobwatch::watch {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::http_answer;
+using testing::job_answer;
+using testing::ScriptedApi;
+
+constexpr const char* project = "p1";
+
+config::Config fast_config() {
+  config::Config c;
+  c.api.rate_limit = 1000;
+  c.api.max_connections = 4;
+  c.poll.min_interval = 5ms;
+  c.poll.max_interval = 20ms;
+  c.poll.default_deadline = 10s;
+  c.poll.not_found_grace = 100ms;
+  return c;
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void make_engine(const config::Config& c = fast_config()) {
+    engine_ = std::make_unique<Engine>(io_.get_executor(), c, api_);
+    engine_->subscribe_events([this](const Event& e) { events_.push_back(e); });
+  }
+
+  std::vector<WatchInfo> watch(std::vector<std::string> jobs, uid_t uid = 1000,
+                               std::optional<std::chrono::milliseconds> deadline = {}) {
+    WatchRequest request;
+    for (auto& j : jobs) request.jobs.push_back({project, j});
+    request.labels = {{"team", "ops"}};
+    request.submitter = uid;
+    request.deadline = deadline;
+    auto result = engine_->watch(request);
+    return std::get<std::vector<WatchInfo>>(result);
+  }
+
+  // Runs the loop until every named job has finished (or 5 s pass).
+  bool run_until_finished(const std::vector<std::string>& jobs) {
+    const auto give_up = std::chrono::steady_clock::now() + 5s;
+    while (std::chrono::steady_clock::now() < give_up) {
+      run_for(5ms);
+      bool all = true;
+      for (const auto& j : jobs) all = all && engine_->finished({project, j}).has_value();
+      if (all) return true;
+    }
+    return false;
+  }
+
+  // Like io_.run_for, also after the loop ran out of work once.
+  void run_for(std::chrono::milliseconds span) {
+    io_.restart();
+    io_.run_for(span);
+  }
+
+  std::vector<std::string> event_types_for(const std::string& job) const {
+    std::vector<std::string> types;
+    for (const auto& e : events_)
+      if (e.job_id == job) types.emplace_back(type_name(e.type));
+    return types;
+  }
+
+  boost::asio::io_context io_{1};
+  ScriptedApi api_{io_};
+  std::unique_ptr<Engine> engine_;
+  std::vector<Event> events_;
+};
+
+TEST_F(EngineTest, JobRunningThenSucceedingEmitsSubjobEventsBeforeTheJobs) {
+  api_.script("j1", [](int n) {
+    if (n == 0) return job_answer("j1", 3, {3, 3});
+    if (n == 1) return job_answer("j1", 2, {1, 2});
+    return job_answer("j1", 1, {1, 1});
+  });
+  make_engine();
+  auto created = watch({"j1"});
+  ASSERT_EQ(created.size(), 1u);
+  EXPECT_TRUE(created[0].created);
+  EXPECT_EQ(created[0].status, WatchState::pending);
+
+  ASSERT_TRUE(run_until_finished({"j1"}));
+  EXPECT_EQ(event_types_for("j1"),
+            (std::vector<std::string>{"subjob.succeeded", "subjob.succeeded", "job.succeeded"}));
+  auto done = engine_->finished({project, "j1"});
+  EXPECT_EQ(done->outcome, Outcome::succeeded);
+  EXPECT_EQ(done->final_event, events_.back().document);
+  auto info = engine_->info({project, "j1"});
+  EXPECT_EQ(info->polls, 3u);
+  EXPECT_EQ(info->subjobs_total, 2u);
+  EXPECT_EQ(info->subjobs_done, 2u);
+  EXPECT_FALSE(info->next_poll_at.has_value());
+
+  // Finished: no more polls, and re-watching changes nothing.
+  run_for(50ms);
+  EXPECT_EQ(api_.fetches("j1"), 3);
+  auto again = watch({"j1"});
+  EXPECT_FALSE(again[0].created);
+  EXPECT_EQ(again[0].status, WatchState::succeeded);
+  run_for(20ms);
+  EXPECT_EQ(api_.fetches("j1"), 3);
+  EXPECT_EQ(events_.size(), 3u);
+}
+
+TEST_F(EngineTest, FailedJobEndsWithJobFailed) {
+  api_.script("j2", [](int) { return job_answer("j2", 0, {0}); });
+  make_engine();
+  watch({"j2"});
+  ASSERT_TRUE(run_until_finished({"j2"}));
+  EXPECT_EQ(event_types_for("j2"), (std::vector<std::string>{"subjob.failed", "job.failed"}));
+  EXPECT_EQ(engine_->finished({project, "j2"})->outcome, Outcome::failed);
+}
+
+TEST_F(EngineTest, NotFoundForAWhileThenVisibleIsNotAbandoned) {
+  api_.script("late", [](int n) {
+    return n < 3 ? http_answer(404, R"({"error_code":"WKS.0404","error_msg":"no job"})")
+                 : job_answer("late", 1);
+  });
+  make_engine();
+  watch({"late"});
+  ASSERT_TRUE(run_until_finished({"late"}));
+  EXPECT_EQ(event_types_for("late"), (std::vector<std::string>{"job.succeeded"}));
+}
+
+TEST_F(EngineTest, NeverVisibleIsAbandonedAsNotFoundAfterTheGrace) {
+  api_.script("ghost", [](int) { return http_answer(404, R"({"error_code":"WKS.0404","error_msg":"x"})"); });
+  make_engine();
+  const auto start = std::chrono::steady_clock::now();
+  watch({"ghost"});
+  ASSERT_TRUE(run_until_finished({"ghost"}));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 100ms);
+  ASSERT_EQ(events_.size(), 1u);
+  EXPECT_EQ(events_[0].type, EventType::watch_abandoned);
+  auto doc = boost::json::parse(events_[0].document).as_object();
+  EXPECT_EQ(doc["data"].as_object()["reason"], "not_found");
+  EXPECT_EQ(engine_->info({project, "ghost"})->abandon_reason, AbandonReason::not_found);
+}
+
+TEST_F(EngineTest, ForbiddenIsAbandonedAsRejectedWithTheErrorCode) {
+  api_.script("nope", [](int) {
+    return http_answer(403, R"({"error_code":"WKS.0003","error_msg":"Permissions required"})");
+  });
+  make_engine();
+  watch({"nope"});
+  ASSERT_TRUE(run_until_finished({"nope"}));
+  EXPECT_EQ(api_.fetches("nope"), 1);
+  auto data = boost::json::parse(events_.at(0).document).as_object()["data"].as_object();
+  EXPECT_EQ(data["reason"], "rejected");
+  EXPECT_EQ(data["error_code"], "WKS.0003");
+}
+
+TEST_F(EngineTest, DeadlineAbandonsARunningWatch) {
+  api_.script("slow", [](int) { return job_answer("slow", 2); });
+  make_engine();
+  watch({"slow"}, 1000, 60ms);
+  ASSERT_TRUE(run_until_finished({"slow"}));
+  ASSERT_EQ(events_.size(), 1u);
+  auto data = boost::json::parse(events_[0].document).as_object()["data"].as_object();
+  EXPECT_EQ(data["reason"], "deadline");
+  EXPECT_EQ(data["previous_status"], "handling");
+}
+
+TEST_F(EngineTest, ServerErrorsAreRetriedNeverTerminal) {
+  api_.script("flaky", [](int n) {
+    if (n < 4) return http_answer(n % 2 ? 500 : 503);
+    return job_answer("flaky", 1);
+  });
+  make_engine();
+  watch({"flaky"});
+  ASSERT_TRUE(run_until_finished({"flaky"}));
+  EXPECT_EQ(event_types_for("flaky"), (std::vector<std::string>{"job.succeeded"}));
+  EXPECT_EQ(api_.fetches("flaky"), 5);
+}
+
+TEST_F(EngineTest, NoMoreThanMaxConnectionsPollsInFlight) {
+  auto c = fast_config();
+  c.api.max_connections = 3;
+  api_.set_latency(10ms);
+  std::vector<std::string> jobs;
+  for (int i = 0; i < 20; ++i) {
+    jobs.push_back("m" + std::to_string(i));
+    api_.script(jobs.back(), [id = jobs.back()](int n) { return job_answer(id, n < 2 ? 2 : 1); });
+  }
+  make_engine(c);
+  watch(jobs);
+  ASSERT_TRUE(run_until_finished(jobs));
+  EXPECT_EQ(api_.max_in_flight(), 3);
+}
+
+TEST_F(EngineTest, SharedRateLimitBoundsPollsPerSecond) {
+  auto c = fast_config();
+  c.api.rate_limit = 50;  // bucket of 50, refilled at 50/s
+  c.api.max_connections = 64;
+  std::vector<std::string> jobs;
+  for (int i = 0; i < 100; ++i) {
+    jobs.push_back("r" + std::to_string(i));
+    api_.script(jobs.back(), [id = jobs.back()](int) { return job_answer(id, 1); });
+  }
+  make_engine(c);
+  const auto start = std::chrono::steady_clock::now();
+  watch(jobs);
+  ASSERT_TRUE(run_until_finished(jobs));
+  // 100 polls at 50/s with a burst of 50 take at least ~1 s.
+  EXPECT_GE(api_.fetch_times().back() - start, 900ms);
+}
+
+TEST_F(EngineTest, CancelOnlyBySubmitterOrRoot) {
+  api_.script("c1", [](int) { return job_answer("c1", 2); });
+  make_engine();
+  watch({"c1"}, 1000);
+  while (api_.fetches("c1") < 2) run_for(5ms);
+  auto denied = engine_->cancel({{project, "c1"}}, 1001);
+  if (::geteuid() != 1001) {
+    ASSERT_TRUE(std::holds_alternative<CancelFailure>(denied));
+    EXPECT_EQ(std::get<CancelFailure>(denied).kind, CancelFailure::Kind::permission_denied);
+  }
+  auto missing = engine_->cancel({{project, "zz"}}, 0);
+  EXPECT_EQ(std::get<CancelFailure>(missing).kind, CancelFailure::Kind::not_watched);
+  auto ok = engine_->cancel({{project, "c1"}}, 1000);
+  ASSERT_TRUE(std::holds_alternative<std::vector<JobRef>>(ok));
+  const int polls = api_.fetches("c1");
+  run_for(50ms);
+  EXPECT_EQ(api_.fetches("c1"), polls) << "a cancelled watch is not polled again";
+  EXPECT_FALSE(engine_->info({project, "c1"}).has_value());
+  EXPECT_TRUE(events_.empty()) << "cancel emits nothing";
+}
+
+TEST_F(EngineTest, LimitReachedCreatesNothing) {
+  auto c = fast_config();
+  c.control.max_watches = 2;
+  make_engine(c);
+  watch({"a", "b"});
+  WatchRequest more;
+  more.jobs = {{project, "c"}};
+  auto result = engine_->watch(more);
+  ASSERT_TRUE(std::holds_alternative<EngineError>(result));
+  EXPECT_EQ(std::get<EngineError>(result), EngineError::limit_reached);
+  EXPECT_EQ(engine_->list().size(), 2u);
+}
+
+TEST_F(EngineTest, StatsCountPollsByAnswerAndHttpStatus) {
+  api_.script("s1", [](int n) { return n == 0 ? http_answer(500) : job_answer("s1", 1); });
+  make_engine();
+  watch({"s1"});
+  ASSERT_TRUE(run_until_finished({"s1"}));
+  auto stats = engine_->stats();
+  auto& polls = stats["polls"].as_object();
+  EXPECT_EQ(polls["total"].to_number<int>(), 2);
+  EXPECT_EQ(polls["by_http_status"].as_object()["500"].to_number<int>(), 1);
+  EXPECT_EQ(polls["by_http_status"].as_object()["200"].to_number<int>(), 1);
+  EXPECT_EQ(stats["watches"].as_object()["succeeded"].to_number<int>(), 1);
+  EXPECT_EQ(stats["events_emitted"].as_object()["job.succeeded"].to_number<int>(), 1);
+}
+
+TEST_F(EngineTest, ChangeListenersSeeProgress) {
+  api_.script("p", [](int n) { return job_answer("p", n < 2 ? 2 : 1, {n < 1 ? 2 : 1, 2}); });
+  make_engine();
+  std::vector<WatchInfo> changes;
+  engine_->subscribe_changes([&](const WatchInfo& info) { changes.push_back(info); });
+  watch({"p"});
+  ASSERT_TRUE(run_until_finished({"p"}));
+  ASSERT_GE(changes.size(), 3u);
+  EXPECT_EQ(changes.front().status, WatchState::handling);
+  EXPECT_EQ(changes.back().status, WatchState::succeeded);
+}
+
+}  // namespace
+}  // namespace jobwatch::watch

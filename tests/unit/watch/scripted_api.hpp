@@ -1,0 +1,73 @@
+// A JobApi whose answers the test scripts per job: the engine's seam for
+// unit tests (the real HTTP client is tested in tests/unit/upstream and end
+// to end in tests/integration).
+#pragma once
+
+#include "jobwatch/upstream/job_api.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace jobwatch::testing {
+
+class ScriptedApi final : public upstream::JobApi {
+ public:
+  // Given how many times this job was fetched before, the answer to give.
+  using Script = std::function<upstream::Answer(int previous_fetches)>;
+
+  explicit ScriptedApi(boost::asio::io_context& io) : io_(io) {}
+
+  void script(const std::string& job_id, Script script) { scripts_[job_id] = std::move(script); }
+  void set_latency(std::chrono::milliseconds latency) { latency_ = latency; }
+
+  void fetch(const std::string& project_id, const std::string& job_id, Callback done) override {
+    (void)project_id;
+    const int previous = fetches_[job_id]++;
+    ++total_;
+    ++in_flight_;
+    max_in_flight_ = std::max(max_in_flight_, in_flight_);
+    fetch_times_.push_back(std::chrono::steady_clock::now());
+    auto it = scripts_.find(job_id);
+    upstream::Answer answer = it != scripts_.end()
+                                  ? it->second(previous)
+                                  : upstream::transport_failure(upstream::AnswerKind::reset, "unscripted");
+    auto timer = std::make_shared<boost::asio::steady_timer>(io_, latency_);
+    timer->async_wait([this, timer, answer = std::move(answer), done = std::move(done)](auto) mutable {
+      --in_flight_;
+      done(std::move(answer));
+    });
+  }
+
+  int fetches(const std::string& job_id) const {
+    auto it = fetches_.find(job_id);
+    return it == fetches_.end() ? 0 : it->second;
+  }
+  int total() const { return total_; }
+  int max_in_flight() const { return max_in_flight_; }
+  const std::vector<std::chrono::steady_clock::time_point>& fetch_times() const { return fetch_times_; }
+
+ private:
+  boost::asio::io_context& io_;
+  std::map<std::string, Script> scripts_;
+  std::map<std::string, int> fetches_;
+  std::chrono::milliseconds latency_{1};
+  int total_ = 0;
+  int in_flight_ = 0;
+  int max_in_flight_ = 0;
+  std::vector<std::chrono::steady_clock::time_point> fetch_times_;
+};
+
+// A 200 answer for a job with the given status and subjob statuses.
+upstream::Answer job_answer(const std::string& job_id, int status, const std::vector<int>& subjobs = {},
+                            const std::string& expected_end = "");
+upstream::Answer http_answer(unsigned status, const std::string& body = "");
+
+}  // namespace jobwatch::testing
