@@ -75,6 +75,9 @@ error InvalidJobId (job_id: string, reason: string)
 error NotWatched (job_id: string, project_id: string)
 error LimitReached (reason: string)
 error ShuttingDown ()
+
+# The state store could not record a new watch; nothing was created.
+error Unavailable (reason: string)
 error PermissionDenied (job_id: string, project_id: string)
 )IDL";
 

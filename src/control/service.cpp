@@ -57,6 +57,11 @@ Reply Service::engine_error(watch::EngineError error) {
                        json::object{{"reason", "the daemon watches as many jobs as it may "
                                                "(control.max_watches)"}});
   }
+  if (error == watch::EngineError::store_failed) {
+    return error_reply(std::string(errors::unavailable),
+                       json::object{{"reason", "the state store could not record the watch; "
+                                               "see the daemon's log"}});
+  }
   return error_reply(std::string(errors::shutting_down));
 }
 

@@ -5,6 +5,9 @@
 #include "jobwatch/control/service.hpp"
 #include "jobwatch/daemon/logging.hpp"
 #include "jobwatch/daemon/notify.hpp"
+#include "jobwatch/daemon/persistence.hpp"
+#include "jobwatch/store/rows.hpp"
+#include "jobwatch/store/store.hpp"
 #include "jobwatch/sinks/dispatcher.hpp"
 #include "jobwatch/upstream/http_job_api.hpp"
 #include "jobwatch/watch/engine.hpp"
@@ -39,7 +42,19 @@ class Daemon {
   Daemon(std::string config_path, config::Config config)
       : config_path_(std::move(config_path)), config_(std::move(config)), signals_(io_), drain_timer_(io_) {}
 
+  ~Daemon() {
+    if (dispatcher_) dispatcher_->set_observer(nullptr);
+  }
+
   int start() {
+    const auto started = std::chrono::steady_clock::now();
+    auto opened = store::Store::open(config_.state.dir);
+    if (auto* error = std::get_if<store::StoreError>(&opened)) {
+      spdlog::error("state: {}", error->message);
+      return exit_unavailable;
+    }
+    store_ = std::move(std::get<0>(opened));
+
     auto api = upstream::HttpJobApi::create(io_.get_executor(), config_.api);
     if (auto* error = std::get_if<std::string>(&api)) {
       spdlog::error("upstream: {}", *error);
@@ -54,8 +69,10 @@ class Daemon {
     }
     dispatcher_ = std::move(std::get<0>(dispatcher));
 
-    engine_ = std::make_unique<watch::Engine>(io_.get_executor(), config_, *api_);
-    engine_->subscribe_events([this](const watch::Event& event) { dispatcher_->submit(event); });
+    persistence_ = std::make_unique<Persistence>(io_.get_executor(), *store_, *dispatcher_);
+    dispatcher_->set_observer(persistence_.get());
+    engine_ = std::make_unique<watch::Engine>(io_.get_executor(), config_, *api_, persistence_.get());
+    if (!restore_state()) return exit_unavailable;
 
     service_ = std::make_unique<control::Service>(io_.get_executor(), *engine_, config_,
                                                   [this] { return stats(); });
@@ -72,17 +89,76 @@ class Daemon {
     signals_.add(SIGHUP);
     wait_for_signal();
 
-    spdlog::info("jobwatchd {} ready: upstream {} ({}), control socket {}, {} sink(s)", JOBWATCH_VERSION,
-                 upstream::endpoint_for(config_.api), api_->auth_description(),
+    const auto ready_after =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    spdlog::info("jobwatchd {} ready in {} ms: upstream {} ({}), control socket {}, state {}, {} sink(s)",
+                 JOBWATCH_VERSION, ready_after.count(), upstream::endpoint_for(config_.api),
+                 api_->auth_description(),
                  inherited >= 0 ? std::string("(from systemd)") : config_.control.socket,
-                 config_.sinks.size());
+                 store_->path(), config_.sinks.size());
     notify_ready();
-    notify_status("watching 0 jobs");
+    notify_status(status_line());
     io_.run();
     return exit_code_;
   }
 
  private:
+  // Watches and undelivered events of the previous run; finished watches
+  // past their retention are dropped first.
+  bool restore_state() {
+    const auto cutoff = std::chrono::time_point_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now()) - config_.state.retention;
+    auto purged = store_->purge_finished_before(cutoff);
+    if (auto* error = std::get_if<store::StoreError>(&purged)) return fail_state(*error);
+
+    auto watches = store_->load_watches();
+    if (auto* error = std::get_if<store::StoreError>(&watches)) return fail_state(*error);
+    std::vector<watch::Watch> restored;
+    restored.reserve(std::get<0>(watches).size());
+    for (const store::StoredWatch& stored : std::get<0>(watches)) restored.push_back(store::to_watch(stored));
+    const std::size_t watch_count = restored.size();
+    engine_->restore(std::move(restored));
+
+    auto outbox = store_->load_outbox();
+    if (auto* error = std::get_if<store::StoreError>(&outbox)) return fail_state(*error);
+    std::vector<sinks::OwedDelivery> owed;
+    for (store::OutboxRow& row : std::get<0>(outbox)) {
+      auto event = sinks::Dispatcher::event_from_document(row.document);
+      if (!event) {
+        spdlog::warn("state: outbox row {} for sink {} does not parse; left in the store", row.event_id,
+                     row.sink);
+        continue;
+      }
+      owed.push_back({std::make_shared<const watch::Event>(std::move(*event)), row.sink,
+                      std::chrono::system_clock::time_point(row.created_at.time_since_epoch()),
+                      row.attempts});
+    }
+    const std::size_t owed_count = owed.size();
+    const auto orphans = dispatcher_->restore(std::move(owed));
+    if (!orphans.empty())
+      spdlog::warn("state: {} undelivered event(s) are owed to sinks no longer configured; they stay "
+                   "in the store until such a sink is configured again",
+                   orphans.size());
+
+    auto dead = store_->count_dead_letters();
+    if (auto* error = std::get_if<store::StoreError>(&dead)) return fail_state(*error);
+    dispatcher_->add_dead_lettered_count(static_cast<std::uint64_t>(std::get<0>(dead)));
+    if (watch_count > 0 || owed_count > 0)
+      spdlog::info("state: resumed {} watch(es) and {} undelivered event(s) from {}", watch_count,
+                   owed_count - orphans.size(), store_->path());
+    return true;
+  }
+
+  bool fail_state(const store::StoreError& error) {
+    spdlog::error("state: {}", error.message);
+    return false;
+  }
+
+  std::string status_line() const {
+    return "watching " + std::to_string(engine_->active_watches()) + " jobs, " +
+           std::to_string(dispatcher_->pending()) + " events pending";
+  }
+
   void make_socket_dir() {
     const auto dir = std::filesystem::path(config_.control.socket).parent_path();
     std::error_code ec;
@@ -92,11 +168,14 @@ class Daemon {
   boost::json::object stats() const {
     boost::json::object sinks;
     sinks["pending"] = dispatcher_->pending();
-    sinks["dead_letters"] = dispatcher_->dead_letters().size();
+    sinks["dead_letters"] = dispatcher_->dead_lettered_total();
     sinks["by_sink"] = dispatcher_->stats();
     boost::json::object out;
     out["engine"] = engine_->stats();
     out["sinks"] = std::move(sinks);
+    out["store"] = boost::json::object{{"path", store_->path()},
+                                       {"commits", persistence_->commits()},
+                                       {"commit_failures", persistence_->commit_failures()}};
     return out;  // the service adds its own "control" group
   }
 
@@ -136,16 +215,20 @@ class Daemon {
     notify_stopping();
     server_->stop();
     engine_->stop();
+    dispatcher_->pause();  // no new deliveries; those already out get a moment
     drain_deadline_ = std::chrono::steady_clock::now() + shutdown_drain;
     drain();
   }
 
-  // Gives deliveries in flight a moment, then stops the loop.
+  // Gives deliveries in flight a moment to be confirmed, then commits and
+  // stops the loop. Whatever is not delivered stays in the outbox.
   void drain() {
-    if (dispatcher_->pending() == 0 || std::chrono::steady_clock::now() >= drain_deadline_) {
-      if (dispatcher_->pending() > 0)
-        spdlog::warn("stopping with {} event deliveries pending", dispatcher_->pending());
+    if (dispatcher_->in_flight() == 0 || std::chrono::steady_clock::now() >= drain_deadline_) {
       dispatcher_->stop();
+      persistence_->flush();
+      if (dispatcher_->pending() > 0)
+        spdlog::info("stopping: {} event deliveries stay in the outbox for the next start",
+                     dispatcher_->pending());
       signals_.cancel();
       io_.stop();
       return;
@@ -162,8 +245,10 @@ class Daemon {
   asio::signal_set signals_;
   asio::steady_timer drain_timer_;
   std::chrono::steady_clock::time_point drain_deadline_{};
+  std::unique_ptr<store::Store> store_;
   std::unique_ptr<upstream::HttpJobApi> api_;
   std::unique_ptr<sinks::Dispatcher> dispatcher_;
+  std::unique_ptr<Persistence> persistence_;
   std::unique_ptr<watch::Engine> engine_;
   std::unique_ptr<control::Service> service_;
   std::unique_ptr<control::ControlServer> server_;

@@ -126,6 +126,9 @@ Failure describe_error(const control::Reply& reply) {
   if (name == control::errors::shutting_down) {
     return {exit_code::unavailable, "the daemon is shutting down"};
   }
+  if (name == control::errors::unavailable) {
+    return {exit_code::unavailable, "the daemon cannot take the request now" + because};
+  }
   if (name == control::errors::method_not_found) {
     return {exit_code::rejected,
             "the daemon does not know " + param(reply, "method") + " (a different version?)"};

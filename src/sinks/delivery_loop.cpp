@@ -25,9 +25,22 @@ DeliveryLoop::DeliveryLoop(std::unique_ptr<Sink> sink, EventFilter filter, milli
       on_dead_letter_(std::move(on_dead_letter)),
       timer_(sink_->executor()) {}
 
-void DeliveryLoop::push(std::shared_ptr<const watch::Event> event) {
-  queue_.push_back(Delivery{std::move(event), policy_->now()});
+bool DeliveryLoop::push(std::shared_ptr<const watch::Event> event) {
+  const auto now = policy_->now();
+  return push(std::move(event), now, 0);
+}
+
+bool DeliveryLoop::push(std::shared_ptr<const watch::Event> event,
+                        steady_clock::time_point enqueued, std::uint32_t attempts) {
+  // One outbox row per (event, sink): a second copy would be delivered and
+  // reported twice.
+  if (!queued_ids_.insert(event->id).second) {
+    spdlog::debug("sink {}: {} is already queued", sink_->name(), event->id);
+    return false;
+  }
+  queue_.push_back(Delivery{std::move(event), enqueued, attempts});
   schedule_pump();
+  return true;
 }
 
 void DeliveryLoop::reopen() {
@@ -37,6 +50,15 @@ void DeliveryLoop::reopen() {
   if (waiting_ && sink_->type() == config::SinkType::file) timer_.cancel();
 }
 
+void DeliveryLoop::pause() {
+  paused_ = true;
+}
+
+void DeliveryLoop::resume() {
+  paused_ = false;
+  schedule_pump();
+}
+
 void DeliveryLoop::stop() {
   stopped_ = true;
   timer_.cancel();
@@ -44,7 +66,7 @@ void DeliveryLoop::stop() {
 }
 
 void DeliveryLoop::schedule_pump() {
-  if (stopped_ || pump_posted_ || in_flight_ || waiting_ || queue_.empty()) return;
+  if (stopped_ || paused_ || pump_posted_ || in_flight_ || waiting_ || queue_.empty()) return;
   pump_posted_ = true;
   // Posting (rather than delivering now) keeps submit() cheap and lets a
   // burst of submits in one loop turn go out as one batch.
@@ -57,7 +79,7 @@ void DeliveryLoop::schedule_pump() {
 }
 
 void DeliveryLoop::pump() {
-  if (stopped_ || in_flight_ || waiting_ || queue_.empty()) return;
+  if (stopped_ || paused_ || in_flight_ || waiting_ || queue_.empty()) return;
   const auto count = std::min(queue_.size(), std::max<std::size_t>(sink_->max_batch(), 1));
   batch_.clear();
   for (std::size_t i = 0; i < count; ++i) batch_.push_back(queue_[i].event.get());
@@ -71,6 +93,7 @@ void DeliveryLoop::pump() {
 
 void DeliveryLoop::on_results(std::size_t attempted, std::vector<DeliveryResult> results) {
   in_flight_ = false;
+  batch_.clear();
   if (stopped_) return;
   if (results.empty()) {
     results.push_back(DeliveryResult::retry("sink attempted nothing"));
@@ -79,23 +102,25 @@ void DeliveryLoop::on_results(std::size_t attempted, std::vector<DeliveryResult>
   const auto n = std::min(attempted, results.size());
   for (std::size_t i = 0; i < n && !queue_.empty(); ++i) {
     auto& result = results[i];
+    ++queue_.front().attempts;
     if (result.kind == DeliveryResult::Kind::retry) {
       // Nothing after a retry was attempted: the head must go first.
       if (retry_head(std::move(result), now)) return;
       break;
     }
-    failures_ = 0;
     if (result.kind == DeliveryResult::Kind::permanent) {
       last_error_ = result.error;
       settle_head_dead("refused: " + result.error);
-      continue;
+    } else {
+      if (failing_) {
+        spdlog::info("sink {}: delivering again", sink_->name());
+        failing_ = false;
+      }
+      ++delivered_;
+      const auto done = pop_head();
+      if (observer_) observer_->delivered(*done.event, sink_->name());
     }
-    if (failing_) {
-      spdlog::info("sink {}: delivering again", sink_->name());
-      failing_ = false;
-    }
-    ++delivered_;
-    queue_.pop_front();
+    if (stopped_) return;  // the observer may have stopped the dispatcher
   }
   schedule_pump();
 }
@@ -103,18 +128,18 @@ void DeliveryLoop::on_results(std::size_t attempted, std::vector<DeliveryResult>
 bool DeliveryLoop::retry_head(DeliveryResult result, steady_clock::time_point now) {
   const auto& head = queue_.front();
   ++retries_;
-  ++failures_;
   last_error_ = result.error;
   const auto age = now - head.enqueued;
   if (age >= max_age_) {
-    const auto attempts = failures_;
-    failures_ = 0;
-    settle_head_dead("gave up after " + std::to_string(attempts) +
+    settle_head_dead("gave up after " + std::to_string(head.attempts) +
                      " attempts (max_age): " + result.error);
+    if (!stopped_) expire_followers(result.error, now);
     return false;
   }
   const double jitter = policy_->jitter();
-  auto delay = retry_delay(*policy_, failures_, jitter, result.retry_after);
+  // Attempts carry over a restart, so the backoff picks up where it was.
+  const int failures = static_cast<int>(std::min<std::uint32_t>(head.attempts, 64));
+  auto delay = retry_delay(*policy_, failures, jitter, result.retry_after);
   // Never wait past max_age: the attempt at that point is the last one.
   const auto left = std::chrono::duration_cast<milliseconds>(max_age_ - age);
   delay = std::min(delay, left);
@@ -125,7 +150,13 @@ bool DeliveryLoop::retry_head(DeliveryResult result, steady_clock::time_point no
                  head.event->id, delay.count(), result.error);
   } else {
     spdlog::debug("sink {}: delivery of {} failed {} times, retrying in {} ms: {}", sink_->name(),
-                  head.event->id, failures_, delay.count(), result.error);
+                  head.event->id, head.attempts, delay.count(), result.error);
+  }
+  if (observer_) {
+    const auto event = head.event;  // the observer may queue more; keep ours
+    observer_->attempt_failed(*event, sink_->name(), queue_.front().attempts,
+                              policy_->wall_now() + delay, result.error);
+    if (stopped_) return true;
   }
   waiting_ = true;
   timer_.expires_after(delay);
@@ -139,16 +170,32 @@ bool DeliveryLoop::retry_head(DeliveryResult result, steady_clock::time_point no
   return true;
 }
 
+void DeliveryLoop::expire_followers(const std::string& error, steady_clock::time_point now) {
+  // Events queued behind a head that outlived max_age while the sink kept
+  // failing (typically owed ones restored after a long outage) are as old:
+  // one failed attempt settles them all, instead of one attempt each.
+  while (!stopped_ && !queue_.empty() && now - queue_.front().enqueued >= max_age_) {
+    settle_head_dead("expired (max_age) while the sink was failing: " + error);
+  }
+}
+
+Delivery DeliveryLoop::pop_head() {
+  Delivery head = std::move(queue_.front());
+  queue_.pop_front();
+  queued_ids_.erase(head.event->id);
+  return head;
+}
+
 void DeliveryLoop::settle_head_dead(std::string reason) {
-  const auto& head = queue_.front();
+  const auto head = pop_head();
   spdlog::warn("sink {}: dead letter {} ({}): {}", sink_->name(), head.event->id,
                watch::type_name(head.event->type), reason);
   ++dead_lettered_;
   if (on_dead_letter_) {
-    on_dead_letter_(DeadLetter{head.event->id, sink_->name(), std::move(reason),
-                               std::chrono::system_clock::now()});
+    on_dead_letter_(
+        DeadLetter{head.event->id, sink_->name(), reason, policy_->wall_now(), head.attempts});
   }
-  queue_.pop_front();
+  if (observer_) observer_->dead_lettered(*head.event, sink_->name(), reason, head.attempts);
 }
 
 boost::json::object DeliveryLoop::stats() const {
@@ -156,6 +203,7 @@ boost::json::object DeliveryLoop::stats() const {
   out["type"] = sink_type_name(sink_->type());
   out["delivered"] = delivered_;
   out["pending"] = queue_.size();
+  out["in_flight"] = in_flight();
   out["retrying"] = waiting_ ? 1 : 0;
   out["retries"] = retries_;
   out["dead_lettered"] = dead_lettered_;

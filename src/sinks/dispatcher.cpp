@@ -20,6 +20,7 @@ RetryPolicy with_defaults(RetryPolicy policy) {
     };
   }
   if (!policy.now) policy.now = [] { return std::chrono::steady_clock::now(); };
+  if (!policy.wall_now) policy.wall_now = [] { return std::chrono::system_clock::now(); };
   return policy;
 }
 
@@ -71,8 +72,8 @@ std::unique_ptr<Dispatcher> Dispatcher::with_sinks(std::vector<SinkSpec> sinks,
   return std::unique_ptr<Dispatcher>(new Dispatcher(std::move(sinks), std::move(policy)));
 }
 
-Dispatcher::Dispatcher(std::vector<SinkSpec> sinks, RetryPolicy policy) {
-  auto shared_policy = std::make_shared<RetryPolicy>(with_defaults(std::move(policy)));
+Dispatcher::Dispatcher(std::vector<SinkSpec> sinks, RetryPolicy policy)
+    : policy_(std::make_shared<RetryPolicy>(with_defaults(std::move(policy)))) {
   for (auto& spec : sinks) {
     // Loops report dead letters through a token, not `this`, so a late
     // completion after the dispatcher is gone does nothing.
@@ -80,8 +81,7 @@ Dispatcher::Dispatcher(std::vector<SinkSpec> sinks, RetryPolicy policy) {
       if (alive.lock()) add_dead_letter(std::move(letter));
     };
     loops_.push_back(std::make_shared<DeliveryLoop>(std::move(spec.sink), EventFilter(spec.events),
-                                                    spec.max_age, shared_policy,
-                                                    std::move(on_dead)));
+                                                    spec.max_age, policy_, std::move(on_dead)));
   }
 }
 
@@ -101,6 +101,45 @@ void Dispatcher::submit(const std::shared_ptr<const watch::Event>& event) {
   }
 }
 
+std::vector<std::string> Dispatcher::sinks_for(watch::EventType type) const {
+  std::vector<std::string> names;
+  for (const auto& loop : loops_) {
+    if (loop->accepts(type)) names.push_back(loop->sink().name());
+  }
+  return names;
+}
+
+void Dispatcher::set_observer(DeliveryObserver* observer) {
+  for (auto& loop : loops_) loop->set_observer(observer);
+}
+
+std::vector<OwedDelivery> Dispatcher::restore(std::vector<OwedDelivery> owed) {
+  std::vector<OwedDelivery> not_queued;
+  const auto steady_now = policy_->now();
+  const auto wall_now = policy_->wall_now();
+  for (auto& item : owed) {
+    auto* loop = item.event ? find_loop(item.sink) : nullptr;
+    if (!loop) {
+      not_queued.push_back(std::move(item));
+      continue;
+    }
+    // The loop measures age on the steady clock; the age so far is only
+    // known on the wall clock. A created_at in the future counts as new.
+    const auto age = std::max(wall_now - item.created_at, std::chrono::system_clock::duration{0});
+    const auto enqueued =
+        steady_now - std::chrono::duration_cast<std::chrono::steady_clock::duration>(age);
+    loop->push(std::move(item.event), enqueued, item.attempts);
+  }
+  return not_queued;
+}
+
+DeliveryLoop* Dispatcher::find_loop(std::string_view sink) const {
+  for (const auto& loop : loops_) {
+    if (loop->sink().name() == sink) return loop.get();
+  }
+  return nullptr;
+}
+
 boost::json::object Dispatcher::stats() const {
   boost::json::object out;
   for (const auto& loop : loops_) out[loop->sink().name()] = loop->stats();
@@ -109,6 +148,14 @@ boost::json::object Dispatcher::stats() const {
 
 void Dispatcher::reopen() {
   for (auto& loop : loops_) loop->reopen();
+}
+
+void Dispatcher::pause() {
+  for (auto& loop : loops_) loop->pause();
+}
+
+void Dispatcher::resume() {
+  for (auto& loop : loops_) loop->resume();
 }
 
 void Dispatcher::stop() {
@@ -123,7 +170,14 @@ std::size_t Dispatcher::pending() const {
   return total;
 }
 
+std::size_t Dispatcher::in_flight() const {
+  std::size_t total = 0;
+  for (const auto& loop : loops_) total += loop->in_flight();
+  return total;
+}
+
 void Dispatcher::add_dead_letter(DeadLetter letter) {
+  ++dead_lettered_total_;
   dead_letters_.push_back(std::move(letter));
   if (dead_letters_.size() > max_dead_letters) dead_letters_.pop_front();
 }

@@ -38,9 +38,75 @@ FileSink::~FileSink() {
 
 std::string FileSink::open_file() {
   if (fd_ >= 0) return {};
-  const int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  // Read access as well, to find a torn last line; a file we may only write
+  // to is still written to, unchecked.
+  bool readable = true;
+  int fd = ::open(path_.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0 && errno == EACCES) {
+    readable = false;
+    fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  }
   if (fd < 0) return errno_text("open", path_, errno);
+  if (readable) {
+    if (auto error = repair_tail(fd); !error.empty()) {
+      ::close(fd);
+      return error;
+    }
+  } else {
+    spdlog::warn("sink {}: {} is not readable; a torn last line would not be repaired", name(),
+                 path_);
+  }
   fd_ = fd;
+  return {};
+}
+
+std::string FileSink::repair_tail(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return errno_text("stat", path_, errno);
+  if (!S_ISREG(st.st_mode) || st.st_size == 0) return {};  // a pipe or device: nothing to cut
+  const off_t size = st.st_size;
+
+  // Search backwards, a chunk at a time, for the last '\n'.
+  std::vector<char> buffer(64 * 1024);
+  off_t pos = size;  // everything from here to the end has no '\n'
+  off_t keep = -1;   // the length to keep, once known
+  while (keep < 0 && pos > 0) {
+    if (static_cast<std::size_t>(size - pos) >= max_torn_line) {
+      return path_ + " does not end with a line break and has none in its last " +
+             std::to_string(max_torn_line / (1024 * 1024)) +
+             " MiB: not a JSON Lines file, not writing to it";
+    }
+    const auto chunk = static_cast<std::size_t>(std::min<off_t>(pos, buffer.size()));
+    const off_t from = pos - static_cast<off_t>(chunk);
+    std::size_t got = 0;
+    while (got < chunk) {
+      const ssize_t n =
+          ::pread(fd, buffer.data() + got, chunk - got, from + static_cast<off_t>(got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return errno_text("read", path_, errno);
+      if (n == 0) return "read " + path_ + ": file shrank while being checked";
+      got += static_cast<std::size_t>(n);
+    }
+    // Only the very last byte decides whether anything is torn.
+    if (pos == size && buffer[chunk - 1] == '\n') return {};
+    for (std::size_t i = chunk; i-- > 0;) {
+      if (buffer[i] == '\n') {
+        keep = from + static_cast<off_t>(i) + 1;
+        break;
+      }
+    }
+    pos = from;
+  }
+  if (keep < 0) keep = 0;  // one partial line and nothing before it
+
+  if (::ftruncate(fd, keep) != 0) return errno_text("truncate", path_, errno);
+  int rc = 0;
+  do {
+    rc = ::fdatasync(fd);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) return errno_text("fdatasync", path_, errno);
+  spdlog::warn("sink {}: cut {} bytes of a torn last line from {} (a write was interrupted)",
+               name(), size - keep, path_);
   return {};
 }
 

@@ -6,15 +6,24 @@ namespace jobwatch::upstream {
 
 std::string_view kind_name(AnswerKind kind) {
   switch (kind) {
-    case AnswerKind::ok: return "ok";
-    case AnswerKind::not_found: return "not_found";
-    case AnswerKind::unauthorized: return "unauthorized";
-    case AnswerKind::throttled: return "throttled";
-    case AnswerKind::server_error: return "server_error";
-    case AnswerKind::rejected: return "rejected";
-    case AnswerKind::timeout: return "timeout";
-    case AnswerKind::reset: return "reset";
-    case AnswerKind::malformed: return "malformed";
+    case AnswerKind::ok:
+      return "ok";
+    case AnswerKind::not_found:
+      return "not_found";
+    case AnswerKind::unauthorized:
+      return "unauthorized";
+    case AnswerKind::throttled:
+      return "throttled";
+    case AnswerKind::server_error:
+      return "server_error";
+    case AnswerKind::rejected:
+      return "rejected";
+    case AnswerKind::timeout:
+      return "timeout";
+    case AnswerKind::reset:
+      return "reset";
+    case AnswerKind::malformed:
+      return "malformed";
   }
   return "unknown";
 }

@@ -1,7 +1,6 @@
 // make_authenticator: api.auth → the Authenticator for its type. Secrets are
 // read here, once; errors name the setting or file, never the value.
 #include "authenticators.hpp"
-
 #include "jobwatch/config/config.hpp"
 #include "jobwatch/config/secrets.hpp"
 
@@ -15,7 +14,7 @@ std::variant<std::unique_ptr<Authenticator>, std::string> make_authenticator(
 }
 
 std::variant<std::unique_ptr<Authenticator>, std::string> make_authenticator(
-    boost::asio::any_io_executor /*executor*/, const config::ApiConfig& api) {
+    const boost::asio::any_io_executor& /*executor*/, const config::ApiConfig& api) {
   switch (api.auth.type) {
     case config::AuthType::none:
       return detail::make_none_authenticator();

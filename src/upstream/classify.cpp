@@ -70,11 +70,15 @@ void read_error_body(std::string_view body, Answer& answer) {
 AnswerKind kind_for_status(unsigned status) {
   if (status >= 200 && status < 300) return AnswerKind::ok;  // refined by the body
   switch (status) {
-    case 401: return AnswerKind::unauthorized;
-    case 404: return AnswerKind::not_found;
+    case 401:
+      return AnswerKind::unauthorized;
+    case 404:
+      return AnswerKind::not_found;
     case 429:
-    case 503: return AnswerKind::throttled;
-    default: break;
+    case 503:
+      return AnswerKind::throttled;
+    default:
+      break;
   }
   if (status >= 400 && status < 500) return AnswerKind::rejected;
   // 5xx, and 1xx/3xx/nonsense that a JSON API has no business sending: a

@@ -3,6 +3,9 @@
 // deadline (api.request_timeout) set on the tcp_stream.
 #include "pool_state.hpp"
 
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
@@ -10,9 +13,7 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
-#include <spdlog/spdlog.h>
+
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -28,7 +29,7 @@ namespace {
 
 // A flat_buffer that once held a large answer keeps its capacity; with many
 // connections that adds up, so give it back past this size.
-constexpr std::size_t buffer_keep = 64 * 1024;
+constexpr std::size_t buffer_keep = std::size_t{64} * 1024;
 
 bool is_http_error(const error_code& ec) {
   return ec.category() == http::make_error_code(http::error::end_of_stream).category();
@@ -48,8 +49,9 @@ bool is_peer_close(const error_code& ec) {
 }
 
 const char* phase_words(int phase) {
-  static constexpr const char* words[] = {"resolving the host", "connecting", "in the TLS handshake",
-                                          "sending the request", "waiting for the response"};
+  static constexpr const char* words[] = {"resolving the host", "connecting",
+                                          "in the TLS handshake", "sending the request",
+                                          "waiting for the response"};
   return words[phase];
 }
 
@@ -146,7 +148,7 @@ void Connection::connect() {
   });
   resolver_.async_resolve(
       pool_->origin.host, std::to_string(pool_->origin.port), tcp::resolver::numeric_service,
-      [self = shared_from_this()](error_code ec, tcp::resolver::results_type results) {
+      [self = shared_from_this()](error_code ec, const tcp::resolver::results_type& results) {
         self->on_resolved(ec, results);
       });
 }
@@ -175,15 +177,14 @@ void Connection::on_connected(const error_code& ec) {
   // SNI carries names only (RFC 6066 §3), never an IP literal.
   if (!pool_->host_is_address) SSL_set_tlsext_host_name(ssl, pool_->origin.host.c_str());
   if (pool_->options.verify_tls) {
-    tls_->set_verify_callback(
-        [this, check = asio::ssl::host_name_verification(pool_->origin.host)](
-            bool preverified, asio::ssl::verify_context& ctx) {
-          bool ok = check(preverified, ctx);
-          // Remember why, so the error says "wrong host" and not just
-          // "verify failed". The stream (and this callback) live in *this.
-          if (preverified && !ok) host_mismatch_ = true;
-          return ok;
-        });
+    tls_->set_verify_callback([this, check = asio::ssl::host_name_verification(pool_->origin.host)](
+                                  bool preverified, asio::ssl::verify_context& ctx) {
+      bool ok = check(preverified, ctx);
+      // Remember why, so the error says "wrong host" and not just
+      // "verify failed". The stream (and this callback) live in *this.
+      if (preverified && !ok) host_mismatch_ = true;
+      return ok;
+    });
   }
   tls_->async_handshake(asio::ssl::stream_base::client,
                         [self = shared_from_this()](error_code ec) { self->on_handshake(ec); });
@@ -215,8 +216,9 @@ void Connection::on_written(const error_code& ec) {
     return fail(ec, Phase::write);
   }
   with_stream([this](auto& stream) {
-    http::async_read(stream, buffer_, *parser_,
-                     [self = shared_from_this()](error_code ec, std::size_t) { self->on_read(ec); });
+    http::async_read(
+        stream, buffer_, *parser_,
+        [self = shared_from_this()](error_code ec, std::size_t) { self->on_read(ec); });
   });
 }
 
@@ -279,8 +281,8 @@ TransportError Connection::describe_failure(const error_code& ec, Phase phase) {
       } else {
         detail = ec.message();
       }
-      TransportErrorKind kind = is_ssl_error(ec) || host_mismatch_ ? TransportErrorKind::tls
-                                                                    : TransportErrorKind::reset;
+      TransportErrorKind kind =
+          is_ssl_error(ec) || host_mismatch_ ? TransportErrorKind::tls : TransportErrorKind::reset;
       return {kind, "TLS handshake with " + where + ": " + detail};
     }
     case Phase::write:
@@ -288,9 +290,9 @@ TransportError Connection::describe_failure(const error_code& ec, Phase phase) {
       break;
   }
   if (ec == http::error::body_limit) {
-    return {TransportErrorKind::protocol,
-            "response from " + where + " is larger than " +
-                std::to_string(pool_->options.max_response_body) + " bytes"};
+    return {TransportErrorKind::protocol, "response from " + where + " is larger than " +
+                                              std::to_string(pool_->options.max_response_body) +
+                                              " bytes"};
   }
   if (is_http_error(ec) && !is_peer_close(ec) && ec != http::error::partial_message) {
     return {TransportErrorKind::protocol, "bad HTTP response from " + where + ": " + ec.message()};

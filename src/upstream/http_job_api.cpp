@@ -4,8 +4,8 @@
 
 #include "jobwatch/config/config.hpp"
 
-#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
 
 #include <array>
 #include <chrono>
@@ -87,9 +87,9 @@ std::variant<std::unique_ptr<HttpJobApi>, std::string> HttpJobApi::create(
 HttpJobApi::HttpJobApi(boost::asio::any_io_executor executor, ParsedUrl endpoint,
                        PoolOptions options, std::unique_ptr<Authenticator> auth)
     : executor_(executor),
-      origin_(endpoint.origin),
-      base_path_(endpoint.target == "/" ? std::string() : endpoint.target),
-      pool_(executor, endpoint.origin, std::move(options)),
+      origin_(std::move(endpoint.origin)),
+      base_path_(endpoint.target == "/" ? std::string() : std::move(endpoint.target)),
+      pool_(std::move(executor), origin_, std::move(options)),
       auth_(std::move(auth)) {
   while (!base_path_.empty() && base_path_.back() == '/') base_path_.pop_back();
 }
@@ -98,12 +98,13 @@ void HttpJobApi::fetch(const std::string& project_id, const std::string& job_id,
   auto fetch = std::make_shared<Fetch>();
   // IDs are validated before they get here; encoding anyway keeps a bad one
   // from ever walking the URL path.
-  fetch->target = base_path_ + "/v1/" + percent_encode(project_id) + "/job/" + percent_encode(job_id);
+  fetch->target =
+      base_path_ + "/v1/" + percent_encode(project_id) + "/job/" + percent_encode(job_id);
   fetch->done = std::move(done);
-  attempt(std::move(fetch));
+  attempt(fetch);
 }
 
-void HttpJobApi::attempt(std::shared_ptr<Fetch> fetch) {
+void HttpJobApi::attempt(const std::shared_ptr<Fetch>& fetch) {
   fetch->request = HttpRequest{};
   fetch->request.method = http::verb::get;
   fetch->request.target = fetch->target;
@@ -129,8 +130,8 @@ void HttpJobApi::on_result(const std::shared_ptr<Fetch>& fetch, HttpResult resul
   }
   auto& response = std::get<HttpResponse>(result);
   if (response.status == 401 && !fetch->retried && auth_->invalidate()) {
-    spdlog::debug("upstream {}: 401 for {}; retrying with fresh credentials",
-                  authority(origin_), fetch->target);
+    spdlog::debug("upstream {}: 401 for {}; retrying with fresh credentials", authority(origin_),
+                  fetch->target);
     fetch->retried = true;
     attempt(fetch);
     return;

@@ -2,9 +2,9 @@
 // most max_connections connections. Connections do the I/O.
 #include "pool_state.hpp"
 
+#include <openssl/ssl.h>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
-#include <openssl/ssl.h>
 
 #include <algorithm>
 
@@ -170,10 +170,18 @@ void HttpPool::send(HttpRequest request, Callback done) {
   impl_->pump();
 }
 
-std::size_t HttpPool::open_connections() const { return impl_->connections.size(); }
-std::size_t HttpPool::in_flight() const { return impl_->busy; }
-std::size_t HttpPool::queued() const { return impl_->queue.size(); }
-const std::string& HttpPool::setup_error() const { return impl_->setup_error; }
+std::size_t HttpPool::open_connections() const {
+  return impl_->connections.size();
+}
+std::size_t HttpPool::in_flight() const {
+  return impl_->busy;
+}
+std::size_t HttpPool::queued() const {
+  return impl_->queue.size();
+}
+const std::string& HttpPool::setup_error() const {
+  return impl_->setup_error;
+}
 
 void HttpPool::close() {
   impl_->closed = true;

@@ -22,9 +22,13 @@ bool is_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool is_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
-bool valid_host_char(char c) { return is_alnum(c) || c == '-' || c == '.' || c == '_'; }
+bool valid_host_char(char c) {
+  return is_alnum(c) || c == '-' || c == '.' || c == '_';
+}
 
 std::optional<unsigned short> parse_port(std::string_view text) {
   if (text.empty() || text.size() > 5) return std::nullopt;
@@ -99,7 +103,8 @@ std::variant<ParsedUrl, std::string> parse_url(std::string_view url) {
   if (auto hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
   for (char c : rest) {
     auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7F) return std::string("URL path contains spaces or control characters");
+    if (u <= 0x20 || u == 0x7F)
+      return std::string("URL path contains spaces or control characters");
   }
   if (rest.empty() || rest.front() == '?') out.target = "/";
   out.target += rest;

@@ -85,8 +85,10 @@ std::string_view outcome_name(Outcome outcome) {
 }
 
 struct Engine::Impl {
-  Impl(asio::any_io_executor executor, const config::Config& config, upstream::JobApi& job_api)
+  Impl(asio::any_io_executor executor, const config::Config& config, upstream::JobApi& job_api,
+       Journal* watch_journal)
       : api(job_api),
+        journal(watch_journal),
         limiter(config.api.rate_limit),
         timer(executor),
         sweep_timer(executor),
@@ -137,7 +139,9 @@ struct Engine::Impl {
       Watch& w = table.at(entry.index);
       if (auto expired = expire_if_due(w, wall_now())) {
         due.pop();
-        on_finished(entry.index, {std::move(*expired)});
+        std::vector<Event> events{std::move(*expired)};
+        record(entry.index, events);
+        on_finished(entry.index, events);
         continue;
       }
       if (!limiter.try_acquire(now)) return arm(now + limiter.wait_time(now));
@@ -170,8 +174,9 @@ struct Engine::Impl {
     if (answer.kind != upstream::AnswerKind::ok && answer.kind != upstream::AnswerKind::not_found)
       spdlog::debug("poll {}/{}: {}", w.job.project_id, w.job.job_id, answer.describe());
     StepResult step = apply_answer(w, answer, poll, wall_now(), jitter(rng));
+    if (step.changed) record(index, step.events);
     if (step.finished) {
-      on_finished(index, std::move(step.events));
+      on_finished(index, step.events);
     } else {
       emit(step.events);
       schedule(index, step.next_gap);
@@ -187,7 +192,11 @@ struct Engine::Impl {
     due.push({w.due, index, w.generation});
   }
 
-  void on_finished(Index index, std::vector<Event> events) {
+  void record(Index index, const std::vector<Event>& events) {
+    if (journal) journal->record_change(table.at(index), events);
+  }
+
+  void on_finished(Index index, const std::vector<Event>& events) {
     Watch& w = table.at(index);
     --active;
     spdlog::debug("watch {}/{} finished: {}", w.job.project_id, w.job.job_id, state_name(w.state));
@@ -238,11 +247,15 @@ struct Engine::Impl {
       else
         any_finished = true;
     });
-    for (Index i : expired) table.erase(i);
+    for (Index i : expired) {
+      if (journal) journal->record_removed(table.at(i).job);
+      table.erase(i);
+    }
     if (any_finished) arm_sweep();
   }
 
   upstream::JobApi& api;
+  Journal* journal = nullptr;
   config::PollConfig poll;
   std::size_t max_in_flight = 16;
   std::size_t max_watches = 0;
@@ -270,8 +283,29 @@ struct Engine::Impl {
   std::array<std::uint64_t, 5> events_by_type{};
 };
 
-Engine::Engine(asio::any_io_executor executor, const config::Config& config, upstream::JobApi& api)
-    : impl_(std::make_unique<Impl>(std::move(executor), config, api)) {}
+Engine::Engine(asio::any_io_executor executor, const config::Config& config, upstream::JobApi& api,
+               Journal* journal)
+    : impl_(std::make_unique<Impl>(std::move(executor), config, api, journal)) {}
+
+void Engine::restore(std::vector<Watch> watches) {
+  Impl& s = *impl_;
+  for (Watch& w : watches) {
+    if (s.table.find(w.job)) continue;
+    const bool finished = is_finished(w.state);
+    w.in_flight = false;
+    w.next_poll_at.reset();
+    const Index index = s.table.insert(std::move(w));
+    if (finished) {
+      s.arm_sweep();
+    } else {
+      ++s.active;
+      s.schedule(index, milliseconds(0));
+    }
+  }
+  asio::post(s.timer.get_executor(), [&s, life = s.alive] {
+    if (*life) s.pump();
+  });
+}
 
 Engine::~Engine() {
   *impl_->alive = false;
@@ -290,24 +324,39 @@ std::variant<std::vector<WatchInfo>, EngineError> Engine::watch(const WatchReque
   const model::WallTime now = wall_now();
   const milliseconds deadline = request.deadline.value_or(s.poll.default_deadline);
 
-  std::vector<WatchInfo> replies;
-  replies.reserve(request.jobs.size());
+  std::vector<Index> created;
   for (const JobRef& job : request.jobs) {
-    if (auto found = s.table.find(job)) {
-      replies.push_back(info_of(s.table.at(*found)));
-      continue;
-    }
+    if (s.table.find(job)) continue;  // watched already (or named twice)
     Watch w;
     w.job = job;
     w.labels = labels;
     w.submitter = request.submitter;
     w.created_at = now;
     w.deadline_at = now + deadline;
-    const Index index = s.table.insert(std::move(w));
+    created.push_back(s.table.insert(std::move(w)));
+  }
+  // Durable before the reply: an acknowledged watch survives a crash.
+  if (s.journal && !created.empty()) {
+    std::vector<const Watch*> fresh;
+    for (Index index : created) fresh.push_back(&s.table.at(index));
+    if (auto error = s.journal->record_new(fresh)) {
+      spdlog::error("cannot store {} new watch(es): {}", created.size(), *error);
+      for (Index index : created) s.table.erase(index);
+      return EngineError::store_failed;
+    }
+  }
+  for (Index index : created) {
     ++s.active;
     s.schedule(index, milliseconds(0));  // the first poll is due at once
+  }
+
+  std::vector<WatchInfo> replies;
+  replies.reserve(request.jobs.size());
+  for (const JobRef& job : request.jobs) {
+    const Index index = *s.table.find(job);
     replies.push_back(info_of(s.table.at(index)));
-    replies.back().created = true;
+    replies.back().created =
+        std::find(created.begin(), created.end(), index) != created.end();
   }
   // Pump after the reply is built: a batch of Watch calls in one loop turn
   // starts its polls together.
@@ -335,6 +384,7 @@ std::variant<std::vector<JobRef>, CancelFailure> Engine::cancel(const std::vecto
     Watch& w = s.table.at(index);
     if (!is_finished(w.state)) --s.active;
     cancelled.push_back(w.job);
+    if (s.journal) s.journal->record_removed(w.job);
     s.table.erase(index);
   }
   return cancelled;

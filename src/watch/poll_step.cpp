@@ -28,6 +28,7 @@ schedule::PollOutcome outcome_for(AnswerKind kind) {
 
 void finish(Watch& watch, StepResult& result, model::WallTime now) {
   result.finished = true;
+  result.changed = true;
   watch.finished_at = now;
   watch.next_poll_at.reset();
   if (!result.events.empty()) watch.final_event = result.events.back().document;
@@ -61,7 +62,10 @@ StepResult apply_answer(Watch& watch, const upstream::Answer& answer, const conf
       watch.last_job_json = boost::json::serialize(job.raw);
       watch.expected_end = job.expected_end_time ? model::parse_rfc3339(*job.expected_end_time)
                                                  : std::nullopt;
+      const WatchState state_before = watch.state;
+      const TrackState track_before = watch.track;
       Observation seen = observe(watch.track, watch.job, watch.labels, job, now);
+      result.changed = seen.new_state != state_before || watch.track != track_before;
       watch.state = seen.new_state;
       watch.subjobs_total = seen.subjobs_total;
       watch.subjobs_done = seen.subjobs_done;

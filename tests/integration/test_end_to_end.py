@@ -22,6 +22,8 @@ BATCHES = 4
 FINISH_TIMEOUT_S = 120
 DRAIN_TIMEOUT_S = 30
 SETTLE_S = 3
+# The job mix; another seed explores another mix (JOBWATCH_E2E_SEED=n).
+SEED = int(os.environ.get("JOBWATCH_E2E_SEED", "7"))
 
 
 class Follower:
@@ -85,7 +87,6 @@ class EndToEnd(unittest.TestCase):
             receiver = h.WebhookReceiver(h.new_webhook_secret()).start()
             sim = h.Sim(work, seed=4242)
             daemon = None
-            exit_code = "not stopped"
             try:
                 sim.start()
                 # The simulator's late jobs answer 404 for up to 10 s; the grace
@@ -96,8 +97,7 @@ class EndToEnd(unittest.TestCase):
                 with h.logs_on_failure(daemon, sim):
                     daemon.start()
                     self.scenario(sim, daemon, receiver)
-                    exit_code = daemon.stop()
-                    self.assertEqual(exit_code, 0, "jobwatchd did not exit 0 on SIGTERM")
+                    self.assertEqual(daemon.stop(), 0, "jobwatchd did not exit 0 on SIGTERM")
             finally:
                 if daemon is not None:
                     daemon.stop()
@@ -110,7 +110,7 @@ class EndToEnd(unittest.TestCase):
 
         # Jobs: the random mix, plus one whose first answer is already
         # terminal (previous_status must then be null).
-        randoms = sim.random_jobs(count=JOBS, seed=7, max_duration_s=20, ghost_fraction=0.03,
+        randoms = sim.random_jobs(count=JOBS, seed=SEED, max_duration_s=20, ghost_fraction=0.03,
                                   late_404_fraction=0.1, project_id=project)
         expectations = h.expectations_from_random(randoms, project)
         self.assertEqual(len(expectations), JOBS, "the simulator made a different number of jobs")
@@ -146,7 +146,8 @@ class EndToEnd(unittest.TestCase):
         stats = sim.stats()
         outcomes = collections.Counter(e.outcome for e in expectations.values())
         n_events = sum(len(e.keys()) for e in expectations.values())
-        sys.stderr.write(f"\n{len(expectations)} jobs {dict(outcomes)}, {n_events} expected events; "
+        sys.stderr.write(f"\nseed {SEED}: {len(expectations)} jobs {dict(outcomes)}, "
+                         f"{n_events} expected events; "
                          f"upstream: {stats.get('requests_total')} requests, by status "
                          f"{stats.get('by_status')}, faults {stats.get('faults_by_kind')}; "
                          f"webhook deliveries {len(receiver.records)}, "
@@ -190,7 +191,8 @@ class EndToEnd(unittest.TestCase):
                         problems.append(f"Watch: {exp.job_id} project_id={info.get('project_id')!r}")
                     if info.get("labels") != labels:
                         problems.append(f"Watch: {exp.job_id} labels={info.get('labels')!r}")
-                    if info.get("status") not in ("pending",) + h.NON_TERMINAL_STATES + h.TERMINAL_STATES:
+                    known = ("pending",) + h.NON_TERMINAL_STATES + h.TERMINAL_STATES
+                    if info.get("status") not in known:
                         problems.append(f"Watch: {exp.job_id} status={info.get('status')!r}")
             # Watching again changes nothing: created false, labels kept.
             again = client.call("io.jobwatch.Watch",
@@ -263,12 +265,20 @@ class EndToEnd(unittest.TestCase):
         problems += h.check_event_stream("Follow", follower.events, expectations)
 
         # Every sink receives the same document with the same id.
+        id_of_key = {h.event_key(e): e.get("id") for e in file_events}
+        for event in hook_events + follower.events:
+            file_id = id_of_key.get(h.event_key(event))
+            if file_id is not None and file_id != event.get("id"):
+                problems.append(f"transition {h.event_key(event)} has id {event.get('id')} at "
+                                f"the webhook/Follow but {file_id} in the file")
+                break
         by_id_file = {e.get("id"): e for e in file_events}
         for event in hook_events + follower.events:
             twin = by_id_file.get(event.get("id"))
             if twin is not None and twin != event:
                 problems.append(f"event {event.get('id')} differs between sinks:\n"
-                                f"    file: {json.dumps(twin)[:400]}\n    other: {json.dumps(event)[:400]}")
+                                f"    file: {json.dumps(twin)[:400]}\n"
+                                f"    other: {json.dumps(event)[:400]}")
                 break
 
         # The job created already terminal: its first answer was terminal, so

@@ -79,6 +79,9 @@ inline constexpr std::string_view not_watched = "io.jobwatch.NotWatched";
 inline constexpr std::string_view limit_reached = "io.jobwatch.LimitReached";
 inline constexpr std::string_view shutting_down = "io.jobwatch.ShuttingDown";
 inline constexpr std::string_view permission_denied = "io.jobwatch.PermissionDenied";
+// Not in SPEC's list: the state store could not make a new watch durable,
+// so the daemon refuses it rather than acknowledge what a crash would lose.
+inline constexpr std::string_view unavailable = "io.jobwatch.Unavailable";
 }  // namespace errors
 
 }  // namespace jobwatch::control

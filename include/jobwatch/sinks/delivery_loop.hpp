@@ -12,8 +12,10 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
+#include "jobwatch/sinks/delivery_observer.hpp"
 #include "jobwatch/sinks/retry.hpp"
 #include "jobwatch/sinks/sink.hpp"
 
@@ -24,11 +26,13 @@ struct DeadLetter {
   std::string sink;
   std::string reason;
   std::chrono::system_clock::time_point at;
+  std::uint32_t attempts = 0;
 };
 
 struct Delivery {
   std::shared_ptr<const watch::Event> event;
   std::chrono::steady_clock::time_point enqueued;  // max_age counts from here
+  std::uint32_t attempts = 0;                      // made so far, restored ones included
 };
 
 // Which event types a sink takes; all when built from an empty list.
@@ -53,15 +57,25 @@ class DeliveryLoop : public std::enable_shared_from_this<DeliveryLoop> {
 
   bool accepts(watch::EventType type) const { return filter_.accepts(type); }
   // Enqueues and lets the loop run on a later turn; never delivers inline.
-  void push(std::shared_ptr<const watch::Event> event);
+  // An event whose id is already queued here is not queued twice (false).
+  bool push(std::shared_ptr<const watch::Event> event);
+  // The same for an owed delivery: its age and attempts carry over.
+  bool push(std::shared_ptr<const watch::Event> event,
+            std::chrono::steady_clock::time_point enqueued, std::uint32_t attempts);
+  void set_observer(DeliveryObserver* observer) { observer_ = observer; }
   // Reopens the sink's files; a file sink waiting to retry tries again now.
   void reopen();
+  // No new attempts start; one in flight still completes and is reported.
+  void pause();
+  void resume();
   // Stops timers and the sink; what is queued stays queued (and unsent).
   void stop();
 
   const Sink& sink() const { return *sink_; }
   std::size_t pending() const { return queue_.size(); }
-  // {type, delivered, pending, retrying, retries, dead_lettered, last_error}
+  // Deliveries handed to the sink and not answered yet (0 once stopped).
+  std::size_t in_flight() const { return in_flight_ && !stopped_ ? batch_.size() : 0; }
+  // {type, delivered, pending, in_flight, retrying, retries, dead_lettered, last_error}
   boost::json::object stats() const;
 
  private:
@@ -70,6 +84,9 @@ class DeliveryLoop : public std::enable_shared_from_this<DeliveryLoop> {
   void on_results(std::size_t attempted, std::vector<DeliveryResult> results);
   // Handles a `retry` for the head; false when it was dead-lettered instead.
   bool retry_head(DeliveryResult result, std::chrono::steady_clock::time_point now);
+  // Dead-letters the heads already past max_age, after one of them failed.
+  void expire_followers(const std::string& error, std::chrono::steady_clock::time_point now);
+  Delivery pop_head();
   void settle_head_dead(std::string reason);
 
   std::unique_ptr<Sink> sink_;
@@ -77,15 +94,17 @@ class DeliveryLoop : public std::enable_shared_from_this<DeliveryLoop> {
   std::chrono::milliseconds max_age_;
   std::shared_ptr<RetryPolicy> policy_;
   DeadLetterSink on_dead_letter_;
+  DeliveryObserver* observer_ = nullptr;
   boost::asio::steady_timer timer_;
 
   std::deque<Delivery> queue_;
-  std::vector<const watch::Event*> batch_;  // the heads handed to the sink
+  std::unordered_set<std::string> queued_ids_;  // event ids in queue_
+  std::vector<const watch::Event*> batch_;      // the heads handed to the sink
   bool in_flight_ = false;
   bool pump_posted_ = false;
   bool waiting_ = false;  // the retry timer is armed
+  bool paused_ = false;
   bool stopped_ = false;
-  int failures_ = 0;      // consecutive failed attempts of the head
   bool failing_ = false;  // warned that this sink fails; cleared on success
 
   std::uint64_t delivered_ = 0;

@@ -6,14 +6,18 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/json/object.hpp>
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
 #include "jobwatch/config/config.hpp"
 #include "jobwatch/sinks/delivery_loop.hpp"
+#include "jobwatch/sinks/delivery_observer.hpp"
 #include "jobwatch/sinks/retry.hpp"
 #include "jobwatch/sinks/sink.hpp"
 #include "jobwatch/watch/event.hpp"
@@ -25,6 +29,14 @@ struct SinkSpec {
   std::unique_ptr<Sink> sink;
   std::vector<watch::EventType> events;  // empty = all
   std::chrono::milliseconds max_age{72LL * 3600 * 1000};
+};
+
+// A delivery still owed after a restart (an outbox row).
+struct OwedDelivery {
+  std::shared_ptr<const watch::Event> event;
+  std::string sink;
+  std::chrono::system_clock::time_point created_at;  // max_age counts from here
+  std::uint32_t attempts = 0;
 };
 
 class Dispatcher {
@@ -43,27 +55,62 @@ class Dispatcher {
   Dispatcher& operator=(const Dispatcher&) = delete;
 
   // Queues the event for every sink whose filter takes it (one shared copy).
+  // An event already queued on a sink (same id) is not queued there again.
   void submit(const watch::Event& event);
   void submit(const std::shared_ptr<const watch::Event>& event);
 
-  // {"<sink name>": {type, delivered, pending, retrying, retries,
+  // The sinks submit() would queue an event of this type on, in config
+  // order: the (event, sink) pairs to write outbox rows for.
+  std::vector<std::string> sinks_for(watch::EventType type) const;
+
+  // Told every outcome (see DeliveryObserver); nullptr = none. Not owned.
+  void set_observer(DeliveryObserver* observer);
+
+  // Queues owed deliveries on their named sinks, in the given order, behind
+  // what is already queued and ahead of anything submitted later (so call it
+  // before the first submit). The sink's event filter is not consulted: the
+  // delivery was owed under the config that created it. max_age counts from
+  // created_at (wall clock); an owed delivery already past it gets one more
+  // attempt and is dead-lettered if that fails, not retried. Returns those
+  // not queued: their sink no longer exists (or the event is null).
+  std::vector<OwedDelivery> restore(std::vector<OwedDelivery> owed);
+
+  // Rebuilds an event (id, type, project_id, job_id, subjob_id, document)
+  // from its stored JSON document (SPEC §5); nullopt when it is not one.
+  static std::optional<watch::Event> event_from_document(std::string_view document);
+
+  // {"<sink name>": {type, delivered, pending, in_flight, retrying, retries,
   //                  dead_lettered, last_error}, …}
   boost::json::object stats() const;
   // Most recent last; the oldest are forgotten beyond max_dead_letters (each
   // was logged at warn and is still counted in stats).
   const std::deque<DeadLetter>& dead_letters() const { return dead_letters_; }
   static constexpr std::size_t max_dead_letters = 10'000;
+  // Every dead letter since start, plus what add_dead_lettered_count seeded
+  // (the store's count from before a restart).
+  std::uint64_t dead_lettered_total() const { return dead_lettered_total_; }
+  void add_dead_lettered_count(std::uint64_t n) { dead_lettered_total_ += n; }
 
-  void reopen();                // SIGHUP: reopen file sinks
-  void stop();                  // shutdown: no more attempts; queued events stay queued
-  std::size_t pending() const;  // summed over sinks
+  void reopen();  // SIGHUP: reopen file sinks
+  // Shutdown, in two steps: pause() starts no new attempt (queued events and
+  // retry timers wait) while the deliveries in flight finish and are
+  // reported; run the loop until in_flight() is 0 or a few seconds passed,
+  // then stop(). resume() undoes pause().
+  void pause();
+  void resume();
+  void stop();                    // no more attempts or reports; queued events stay queued
+  std::size_t pending() const;    // queued, summed over sinks (in flight included)
+  std::size_t in_flight() const;  // out at sinks awaiting their answer, summed
 
  private:
   Dispatcher(std::vector<SinkSpec> sinks, RetryPolicy policy);
   void add_dead_letter(DeadLetter letter);
+  DeliveryLoop* find_loop(std::string_view sink) const;
 
+  std::shared_ptr<RetryPolicy> policy_;
   std::vector<std::shared_ptr<DeliveryLoop>> loops_;
   std::deque<DeadLetter> dead_letters_;
+  std::uint64_t dead_lettered_total_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool stopped_ = false;
 };

@@ -43,6 +43,6 @@ std::variant<std::unique_ptr<Authenticator>, std::string> make_authenticator(
 // The same, for authenticators that do I/O of their own (iam-password
 // fetches tokens from IAM) on `executor`. HttpJobApi uses this one.
 std::variant<std::unique_ptr<Authenticator>, std::string> make_authenticator(
-    boost::asio::any_io_executor executor, const config::ApiConfig& api);
+    const boost::asio::any_io_executor& executor, const config::ApiConfig& api);
 
 }  // namespace jobwatch::upstream

@@ -57,7 +57,7 @@ class HttpJobApi final : public JobApi {
 
  private:
   struct Fetch;
-  void attempt(std::shared_ptr<Fetch> fetch);
+  void attempt(const std::shared_ptr<Fetch>& fetch);
   void on_result(const std::shared_ptr<Fetch>& fetch, HttpResult result);
 
   boost::asio::any_io_executor executor_;

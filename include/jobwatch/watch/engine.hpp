@@ -7,6 +7,7 @@
 #include "jobwatch/config/config.hpp"
 #include "jobwatch/upstream/job_api.hpp"
 #include "jobwatch/watch/event.hpp"
+#include "jobwatch/watch/journal.hpp"
 #include "jobwatch/watch/watch_info.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -45,7 +46,11 @@ struct FinishedWatch {
   std::string final_event;  // the final event's document
 };
 
-enum class EngineError { limit_reached, shutting_down };
+enum class EngineError {
+  limit_reached,
+  shutting_down,
+  store_failed,  // the new watches could not be made durable; none was created
+};
 
 struct CancelFailure {
   enum class Kind { not_watched, permission_denied } kind;
@@ -59,10 +64,20 @@ class Engine {
   using EventListener = std::function<void(const Event&)>;
   using ChangeListener = std::function<void(const WatchInfo&)>;
 
-  Engine(boost::asio::any_io_executor executor, const config::Config& config, upstream::JobApi& api);
+  // With a journal, every watch and transition is recorded there and the
+  // journal (not the event listeners) feeds the sinks; without one the
+  // engine is memory-only.
+  Engine(boost::asio::any_io_executor executor, const config::Config& config, upstream::JobApi& api,
+         Journal* journal = nullptr);
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
+
+  // Puts back the watches of a previous run (from the store). Unfinished
+  // ones are polled at once, as the rate budget allows: a job that ended
+  // while the daemon was down is reported on that first poll, with the same
+  // event ids. Finished ones stay visible until their retention ends.
+  void restore(std::vector<Watch> watches);
 
   // Starts watches (the first poll is due at once). A job already watched
   // (or finished within retention) is returned with created == false and

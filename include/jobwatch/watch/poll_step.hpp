@@ -16,6 +16,9 @@ namespace jobwatch::watch {
 struct StepResult {
   std::vector<Event> events;  // in emission order; the last one is final when `finished`
   bool finished = false;
+  // The watch's statuses changed (or it finished): worth recording durably.
+  // Polls that only confirm what was known are not written.
+  bool changed = false;
   // When not finished: the gap until the next poll (already bounded by the
   // watch's deadline, so an expiring watch wakes up to be abandoned).
   std::chrono::milliseconds next_gap{0};

@@ -177,5 +177,70 @@ TEST_F(FileSinkTest, DispatcherBatchesABurstAndKeepsOrder) {
   EXPECT_EQ(read_lines(path), expected);
 }
 
+// A crash mid-write leaves a partial last line; the next open cuts it so
+// that it never precedes a new event.
+TEST_F(FileSinkTest, OpeningCutsATornLastLine) {
+  const auto path = dir_ / "events.jsonl";
+  const auto old1 = make_event("old1");
+  const auto old2 = make_event("old2");
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << old1.document << "\n"
+        << old2.document << "\n"
+        << R"({"id":"evt_torn","ty)";
+  }
+  FileSink sink(ioc_.get_executor(), "archive", path.string());
+  EXPECT_EQ(read_all(path), old1.document + "\n" + old2.document + "\n");  // cut at open
+  const auto fresh = make_event("fresh");
+  ASSERT_EQ(deliver(sink, {fresh}).size(), 1u);
+  EXPECT_EQ(read_lines(path),
+            (std::vector<std::string>{old1.document, old2.document, fresh.document}));
+  for (const auto& line : read_lines(path)) EXPECT_NO_THROW(boost::json::parse(line)) << line;
+}
+
+TEST_F(FileSinkTest, ATornFirstLineIsCutToNothing) {
+  const auto path = dir_ / "events.jsonl";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << R"({"id":"evt_torn","type":"job.fa)";
+  }
+  FileSink sink(ioc_.get_executor(), "archive", path.string());
+  EXPECT_EQ(fs::file_size(path), 0u);
+  const auto fresh = make_event("fresh");
+  ASSERT_EQ(deliver(sink, {fresh}).size(), 1u);
+  EXPECT_EQ(read_all(path), fresh.document + "\n");
+}
+
+TEST_F(FileSinkTest, ReopenCutsATornLineLeftInTheNewFile) {
+  const auto path = dir_ / "events.jsonl";
+  const auto rotated = dir_ / "events.jsonl.1";
+  FileSink sink(ioc_.get_executor(), "archive", path.string());
+  ASSERT_EQ(deliver(sink, {make_event("first")}).size(), 1u);
+  fs::rename(path, rotated);
+  const auto other = make_event("other");
+  {
+    std::ofstream out(path, std::ios::binary);  // something else wrote a torn line there
+    out << other.document << "\n" << std::string(100'000, 'x');
+  }
+  sink.reopen();
+  EXPECT_EQ(read_all(path), other.document + "\n");
+  ASSERT_EQ(deliver(sink, {make_event("second")}).size(), 1u);
+  EXPECT_EQ(read_lines(path),
+            (std::vector<std::string>{other.document, make_event("second").document}));
+}
+
+TEST_F(FileSinkTest, ACompleteFileIsLeftAlone) {
+  const auto path = dir_ / "events.jsonl";
+  const auto old = make_event("old");
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << old.document << "\n";
+  }
+  FileSink sink(ioc_.get_executor(), "archive", path.string());
+  EXPECT_EQ(read_all(path), old.document + "\n");
+  ASSERT_EQ(deliver(sink, {make_event("new")}).size(), 1u);
+  EXPECT_EQ(read_lines(path).size(), 2u);
+}
+
 }  // namespace
 }  // namespace jobwatch::sinks

@@ -9,6 +9,7 @@
 #include "jobwatch/sinks/dispatcher.hpp"
 #include "jobwatch/sinks/webhook_signature.hpp"
 #include "jobwatch/sinks/webhook_sink.hpp"
+#include "recording_observer.hpp"
 #include "test_support.hpp"
 
 namespace jobwatch::sinks {
@@ -251,6 +252,77 @@ TEST_F(WebhookTest, BadConfigIsAnErrorThatNamesTheSinkButNotTheSecret) {
   auto missing = Dispatcher::create(ioc_.get_executor(), {cfg});
   ASSERT_TRUE(std::holds_alternative<std::string>(missing));
   EXPECT_NE(std::get<std::string>(missing).find("sinks[ops].secret"), std::string::npos);
+}
+
+// The retry policy as the outbox sees it: 5xx, 429 and timeouts are failed
+// attempts to retry (Retry-After honoured), then one delivery.
+TEST_F(WebhookTest, ObserverSeesEachRetryableFailureThenTheDelivery) {
+  answer({Reply{503, {}, "busy"}, Reply{429, {{"Retry-After", "1"}}, ""}, Reply{.hang = true},
+          Reply{200}});
+  auto cfg = webhook();
+  cfg.timeout = 300ms;
+  auto d = make({cfg});
+  ASSERT_TRUE(d);
+  test::RecordingObserver observer;
+  d->set_observer(&observer);
+  const auto event = make_event("job1", EventType::job_failed);
+  d->submit(event);
+  ASSERT_TRUE(run_until(ioc_, [&] { return d->pending() == 0; }));
+  EXPECT_EQ(observer.trace(),
+            (std::vector<std::string>{"attempt_failed " + event.id, "attempt_failed " + event.id,
+                                      "attempt_failed " + event.id, "delivered " + event.id}));
+  const auto failed = observer.of("attempt_failed");
+  ASSERT_EQ(failed.size(), 3u);
+  EXPECT_EQ(failed[0].attempts, 1u);
+  EXPECT_NE(failed[0].text.find("503"), std::string::npos) << failed[0].text;
+  EXPECT_EQ(failed[1].attempts, 2u);
+  EXPECT_NE(failed[1].text.find("429"), std::string::npos) << failed[1].text;
+  // Retry-After: 1 is the floor for the next attempt the store is told of.
+  EXPECT_GE(failed[1].next_attempt_at - std::chrono::system_clock::now(), -1s);
+  EXPECT_EQ(failed[2].attempts, 3u);
+  EXPECT_NE(failed[2].text.find("no answer within"), std::string::npos) << failed[2].text;
+  ASSERT_GE(receiver_.requests().size(), 4u);
+  EXPECT_GE(receiver_.requests()[2].at - receiver_.requests()[1].at, 1s);
+  EXPECT_EQ(stat(*d, "dead_lettered"), 0);
+}
+
+TEST_F(WebhookTest, ObserverSeesClientErrorsAsDeadLettersAfterOneAttempt) {
+  answer({Reply{410, {}, ""}, Reply{404, {}, "no such hook"}, Reply{200}});
+  auto d = make({webhook()});
+  ASSERT_TRUE(d);
+  test::RecordingObserver observer;
+  d->set_observer(&observer);
+  const auto gone = make_event("gone");
+  const auto missing = make_event("missing");
+  const auto fine = make_event("fine");
+  d->submit(gone);
+  d->submit(missing);
+  d->submit(fine);
+  ASSERT_TRUE(run_until(ioc_, [&] { return d->pending() == 0; }));
+  EXPECT_EQ(receiver_.requests().size(), 3u);  // neither refusal retried
+  EXPECT_EQ(observer.trace(),
+            (std::vector<std::string>{"dead_lettered " + gone.id, "dead_lettered " + missing.id,
+                                      "delivered " + fine.id}));
+  const auto dead = observer.of("dead_lettered");
+  ASSERT_EQ(dead.size(), 2u);
+  EXPECT_EQ(dead[0].attempts, 1u);
+  EXPECT_NE(dead[0].text.find("410"), std::string::npos);
+  EXPECT_NE(dead[1].text.find("404"), std::string::npos);
+  EXPECT_EQ(d->dead_lettered_total(), 2u);
+}
+
+TEST_F(WebhookTest, ObserverSeesConnectionErrorsAsFailedAttempts) {
+  auto cfg = webhook();
+  receiver_.close();  // nothing listens on the port any more
+  auto d = make({cfg});
+  ASSERT_TRUE(d);
+  test::RecordingObserver observer;
+  d->set_observer(&observer);
+  d->submit(make_event("job1"));
+  ASSERT_TRUE(run_until(ioc_, [&] { return observer.calls.size() >= 2; }));
+  EXPECT_EQ(observer.of("attempt_failed").size(), observer.calls.size());
+  EXPECT_EQ(observer.calls[1].attempts, 2u);
+  d->stop();
 }
 
 }  // namespace

@@ -59,20 +59,17 @@ TEST_P(StatusTable, ClassifiesEveryStatus) {
 
 INSTANTIATE_TEST_SUITE_P(
     Spec, StatusTable,
-    ::testing::Values(StatusCase{200, AnswerKind::ok}, StatusCase{400, AnswerKind::rejected},
-                      StatusCase{401, AnswerKind::unauthorized},
-                      StatusCase{403, AnswerKind::rejected}, StatusCase{404, AnswerKind::not_found},
-                      StatusCase{405, AnswerKind::rejected}, StatusCase{429, AnswerKind::throttled},
-                      StatusCase{500, AnswerKind::server_error},
-                      StatusCase{503, AnswerKind::throttled},
-                      // beyond the seed's list
-                      StatusCase{409, AnswerKind::rejected}, StatusCase{422, AnswerKind::rejected},
-                      StatusCase{502, AnswerKind::server_error},
-                      StatusCase{504, AnswerKind::server_error},
-                      StatusCase{100, AnswerKind::server_error},
-                      StatusCase{301, AnswerKind::server_error},
-                      StatusCase{304, AnswerKind::server_error},
-                      StatusCase{600, AnswerKind::server_error}),
+    ::testing::Values(
+        StatusCase{200, AnswerKind::ok}, StatusCase{400, AnswerKind::rejected},
+        StatusCase{401, AnswerKind::unauthorized}, StatusCase{403, AnswerKind::rejected},
+        StatusCase{404, AnswerKind::not_found}, StatusCase{405, AnswerKind::rejected},
+        StatusCase{429, AnswerKind::throttled}, StatusCase{500, AnswerKind::server_error},
+        StatusCase{503, AnswerKind::throttled},
+        // beyond the seed's list
+        StatusCase{409, AnswerKind::rejected}, StatusCase{422, AnswerKind::rejected},
+        StatusCase{502, AnswerKind::server_error}, StatusCase{504, AnswerKind::server_error},
+        StatusCase{100, AnswerKind::server_error}, StatusCase{301, AnswerKind::server_error},
+        StatusCase{304, AnswerKind::server_error}, StatusCase{600, AnswerKind::server_error}),
     [](const auto& info) { return "HTTP" + std::to_string(info.param.status); });
 
 TEST(Classify, OkCarriesTheJob) {
@@ -192,9 +189,9 @@ TEST(RetryAfter, HttpDateInAllThreeForms) {
 }
 
 TEST(RetryAfter, Garbage) {
-  for (const char* value : {"soon", "-5", "5s", "1.5", "Sun, 06 Nov 1994 25:00:00 GMT",
-                            "Sun, 31 Feb 1994 08:00:00 GMT", "Sun, 06 Nov 1994 08:49:37 PST",
-                            "Foo, 06 Nov 1994 08:49:37 GMT", ""}) {
+  for (const char* value :
+       {"soon", "-5", "5s", "1.5", "Sun, 06 Nov 1994 25:00:00 GMT", "Sun, 31 Feb 1994 08:00:00 GMT",
+        "Sun, 06 Nov 1994 08:49:37 PST", "Foo, 06 Nov 1994 08:49:37 GMT", ""}) {
     EXPECT_FALSE(parse_retry_after(value, now).has_value()) << value;
   }
   auto answer = classify_response(429, "whenever", error_body, now);

@@ -50,8 +50,8 @@ struct Action {
   Kind kind = Kind::respond;
   boost::beast::http::response<boost::beast::http::string_body> response;
   std::string raw;
-  bool close_after = false;  // respond: then close although keep-alive was agreed
-  bool reset_after = false;  // raw: RST instead of FIN afterwards
+  bool close_after = false;            // respond: then close although keep-alive was agreed
+  bool reset_after = false;            // raw: RST instead of FIN afterwards
   std::chrono::milliseconds delay{0};  // wait this long before acting
 
   Action& after(std::chrono::milliseconds d) {
@@ -241,17 +241,16 @@ class FakeHttpServer {
       switch (action_.kind) {
         case Action::Kind::respond: {
           auto& response = action_.response;
-          if (response.find(http::field::content_length) == response.end() &&
-              !response.chunked()) {
+          if (response.find(http::field::content_length) == response.end() && !response.chunked()) {
             response.prepare_payload();
           }
           bool keep = response.keep_alive() && request_.keep_alive() && !action_.close_after;
-          http::async_write(stream_, response,
-                            [self = this->shared_from_this(), keep](boost::system::error_code ec,
-                                                                    std::size_t) {
-                              if (ec || !keep) return self->stop();
-                              self->read_next();
-                            });
+          http::async_write(
+              stream_, response,
+              [self = this->shared_from_this(), keep](boost::system::error_code ec, std::size_t) {
+                if (ec || !keep) return self->stop();
+                self->read_next();
+              });
           return;
         }
         case Action::Kind::close:
@@ -268,11 +267,9 @@ class FakeHttpServer {
           return;
         case Action::Kind::hang:
           // Keep a read pending so the session lives until the client closes.
-          stream_.async_read_some(
-              boost::asio::buffer(sink_),
-              [self = this->shared_from_this()](boost::system::error_code, std::size_t) {
-                self->stop();
-              });
+          stream_.async_read_some(boost::asio::buffer(sink_),
+                                  [self = this->shared_from_this()](boost::system::error_code,
+                                                                    std::size_t) { self->stop(); });
           return;
       }
     }

@@ -4,8 +4,8 @@
 #include "upstream/fake_http_server.hpp"
 #include "upstream/test_support.hpp"
 
-#include <boost/asio/post.hpp>
 #include <gtest/gtest.h>
+#include <boost/asio/post.hpp>
 
 namespace jobwatch::upstream {
 namespace {
@@ -167,9 +167,8 @@ TEST_F(HttpJobApiTest, MalformedJobIsMalformed) {
 }
 
 TEST_F(HttpJobApiTest, TransportFailuresBecomeTimeoutOrReset) {
-  FakeHttpServer server(io, [](const FakeRequest& r) {
-    return r.connection == 1 ? hang() : reset_connection();
-  });
+  FakeHttpServer server(
+      io, [](const FakeRequest& r) { return r.connection == 1 ? hang() : reset_connection(); });
   auto config = api_for(server);
   config.request_timeout = 200ms;
   auto api = create(config);
@@ -250,7 +249,8 @@ TEST_F(HttpJobApiTest, CredentialsThatCannotBeHadAreUnauthorized) {
 }
 
 TEST_F(HttpJobApiTest, ManyFetchesShareThePool) {
-  FakeHttpServer server(io, [](const FakeRequest&) { return respond_json(200, job_body).after(5ms); });
+  FakeHttpServer server(io,
+                        [](const FakeRequest&) { return respond_json(200, job_body).after(5ms); });
   auto config = api_for(server);
   config.max_connections = 2;
   auto api = create(config);

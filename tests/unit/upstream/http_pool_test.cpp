@@ -4,10 +4,10 @@
 #include "upstream/pool_test_util.hpp"
 #include "upstream/test_support.hpp"
 
+#include <gtest/gtest.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <gtest/gtest.h>
 
 #include <memory>
 #include <optional>
@@ -107,9 +107,8 @@ TEST_F(HttpPoolTest, NeverMoreThanMaxConnections) {
 }
 
 TEST_F(HttpPoolTest, WaitingRequestsGoOutInOrder) {
-  FakeHttpServer server(io, [](const FakeRequest& r) {
-    return respond(200, std::string(r.message.target()));
-  });
+  FakeHttpServer server(
+      io, [](const FakeRequest& r) { return respond(200, std::string(r.message.target())); });
   HttpPool pool(io.get_executor(), origin(server), options(1));
   std::vector<std::string> answers;
   for (int i = 1; i <= 5; ++i) {
@@ -247,7 +246,8 @@ TEST_F(HttpPoolTest, TimeoutWhenTheServerDoesNotAnswer) {
   ASSERT_TRUE(run_to_completion(io));
   ASSERT_TRUE(failed_with(result, TransportErrorKind::timeout)) << outcome(result);
   const auto& message = std::get<TransportError>(result).message;
-  EXPECT_NE(message.find("127.0.0.1:" + std::to_string(server.port())), std::string::npos) << message;
+  EXPECT_NE(message.find("127.0.0.1:" + std::to_string(server.port())), std::string::npos)
+      << message;
   EXPECT_NE(message.find("200ms"), std::string::npos) << message;
   EXPECT_EQ(pool.open_connections(), 0u);
 }
@@ -264,14 +264,16 @@ TEST_F(HttpPoolTest, ConnectionRefused) {
   pool.send(get("/"), [&](HttpResult r) { result = std::move(r); });
   ASSERT_TRUE(run_to_completion(io));
   ASSERT_TRUE(failed_with(result, TransportErrorKind::connect)) << outcome(result);
-  EXPECT_NE(std::get<TransportError>(result).message.find("connect 127.0.0.1:" + std::to_string(port)),
-            std::string::npos)
+  EXPECT_NE(
+      std::get<TransportError>(result).message.find("connect 127.0.0.1:" + std::to_string(port)),
+      std::string::npos)
       << outcome(result);
   EXPECT_EQ(pool.open_connections(), 0u);
 }
 
 TEST_F(HttpPoolTest, GarbageIsAProtocolError) {
-  FakeHttpServer server(io, [](const FakeRequest&) { return send_raw("SSH-2.0-OpenSSH_9\r\n\r\n"); });
+  FakeHttpServer server(io,
+                        [](const FakeRequest&) { return send_raw("SSH-2.0-OpenSSH_9\r\n\r\n"); });
   HttpPool pool(io.get_executor(), origin(server), options());
   HttpResult result;
   pool.send(get("/"), [&](HttpResult r) {
@@ -283,7 +285,8 @@ TEST_F(HttpPoolTest, GarbageIsAProtocolError) {
 }
 
 TEST_F(HttpPoolTest, OversizedBodyIsAProtocolError) {
-  FakeHttpServer server(io, [](const FakeRequest&) { return respond(200, std::string(5000, 'x')); });
+  FakeHttpServer server(io,
+                        [](const FakeRequest&) { return respond(200, std::string(5000, 'x')); });
   auto o = options();
   o.max_response_body = 1024;
   HttpPool pool(io.get_executor(), origin(server), o);

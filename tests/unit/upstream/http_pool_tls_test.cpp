@@ -1,13 +1,12 @@
 #include "jobwatch/upstream/http_pool.hpp"
-
 #include "upstream/fake_http_server.hpp"
 #include "upstream/pool_test_util.hpp"
 #include "upstream/test_certs.hpp"
 #include "upstream/test_support.hpp"
 
-#include <boost/asio/ssl/context.hpp>
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
+#include <boost/asio/ssl/context.hpp>
 
 #include <optional>
 
@@ -55,7 +54,8 @@ class TlsPoolTest : public ::testing::Test {
   // One GET through a fresh pool against a server presenting `cert`.
   HttpResult fetch_once(const std::string& cert, const std::string& host, PoolOptions o) {
     auto ctx = server_context(cert);
-    FakeHttpServer server(io, [](const FakeRequest&) { return respond(200, "secure"); }, &ctx);
+    FakeHttpServer server(
+        io, [](const FakeRequest&) { return respond(200, "secure"); }, &ctx);
     HttpPool pool(io.get_executor(), Origin{true, host, server.port()}, std::move(o));
     HttpResult result;
     pool.send(get("/"), [&](HttpResult r) {

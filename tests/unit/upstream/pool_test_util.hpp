@@ -15,11 +15,16 @@ inline upstream::HttpRequest get(std::string target) {
 
 inline const char* transport_kind_name(upstream::TransportErrorKind kind) {
   switch (kind) {
-    case upstream::TransportErrorKind::timeout: return "timeout";
-    case upstream::TransportErrorKind::reset: return "reset";
-    case upstream::TransportErrorKind::connect: return "connect";
-    case upstream::TransportErrorKind::tls: return "tls";
-    case upstream::TransportErrorKind::protocol: return "protocol";
+    case upstream::TransportErrorKind::timeout:
+      return "timeout";
+    case upstream::TransportErrorKind::reset:
+      return "reset";
+    case upstream::TransportErrorKind::connect:
+      return "connect";
+    case upstream::TransportErrorKind::tls:
+      return "tls";
+    case upstream::TransportErrorKind::protocol:
+      return "protocol";
   }
   return "?";
 }

@@ -2,23 +2,24 @@
 // (and proving nothing was left pending), and temporary files.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
+
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 
 namespace jobwatch::testing {
 
 // Runs until the io_context runs out of work. The limit is only a guard so
 // a bug hangs one test instead of the suite; reaching it is the failure
 // "work was left pending".
-inline ::testing::AssertionResult run_to_completion(boost::asio::io_context& io,
-                                                    std::chrono::seconds limit = std::chrono::seconds(30)) {
+inline ::testing::AssertionResult run_to_completion(
+    boost::asio::io_context& io, std::chrono::seconds limit = std::chrono::seconds(30)) {
   io.restart();  // a second run in the same test
   io.run_for(limit);
   if (!io.stopped()) {
@@ -30,7 +31,8 @@ inline ::testing::AssertionResult run_to_completion(boost::asio::io_context& io,
 class TempFile {
  public:
   explicit TempFile(const std::string& content) {
-    std::string pattern = (std::filesystem::temp_directory_path() / "jobwatch-test-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "jobwatch-test-XXXXXX").string();
     int fd = ::mkstemp(pattern.data());
     if (fd >= 0) ::close(fd);
     path_ = pattern;

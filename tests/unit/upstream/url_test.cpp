@@ -41,10 +41,10 @@ TEST(ParseUrl, SchemesPortsAndPaths) {
 }
 
 TEST(ParseUrl, Rejects) {
-  for (const char* url : {"", "ftp://x", "https://", "https://:443", "https://host:0",
-                          "https://host:65536", "https://host:x", "https://host:",
-                          "https://user:secret@host/", "https://ho st/", "https://host/a b",
-                          "https://[::1", "https://[::1]x", "//host/"}) {
+  for (const char* url :
+       {"", "ftp://x", "https://", "https://:443", "https://host:0", "https://host:65536",
+        "https://host:x", "https://host:", "https://user:secret@host/", "https://ho st/",
+        "https://host/a b", "https://[::1", "https://[::1]x", "//host/"}) {
     auto parsed = parse_url(url);
     ASSERT_TRUE(std::holds_alternative<std::string>(parsed)) << url;
     EXPECT_EQ(std::get<std::string>(parsed).find("secret"), std::string::npos);

@@ -1,0 +1,59 @@
+// The glue that makes SPEC §6 true: the engine's journal and the
+// dispatcher's delivery observer, both backed by the SQLite store. Writes of
+// one event-loop turn are committed together (one fsync), and events reach
+// the sinks only after the commit that put them in the outbox.
+#pragma once
+
+#include "jobwatch/sinks/dispatcher.hpp"
+#include "jobwatch/store/store.hpp"
+#include "jobwatch/store/write_buffer.hpp"
+#include "jobwatch/watch/journal.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <memory>
+#include <vector>
+
+namespace jobwatch::daemon {
+
+class Persistence final : public watch::Journal, public sinks::DeliveryObserver {
+ public:
+  Persistence(boost::asio::any_io_executor executor, store::Store& store, sinks::Dispatcher& dispatcher);
+  ~Persistence() override;
+
+  // watch::Journal
+  std::optional<std::string> record_new(const std::vector<const watch::Watch*>& watches) override;
+  void record_change(const watch::Watch& watch, const std::vector<watch::Event>& events) override;
+  void record_removed(const watch::JobRef& job) override;
+
+  // sinks::DeliveryObserver
+  void delivered(const watch::Event& event, std::string_view sink) override;
+  void attempt_failed(const watch::Event& event, std::string_view sink, std::uint32_t attempts,
+                      std::chrono::system_clock::time_point next_attempt_at,
+                      std::string_view error) override;
+  void dead_lettered(const watch::Event& event, std::string_view sink, std::string_view reason,
+                     std::uint32_t attempts) override;
+
+  // Commits whatever is buffered now (shutdown).
+  void flush();
+
+  std::uint64_t commits() const { return commits_; }
+  std::uint64_t commit_failures() const { return commit_failures_; }
+
+ private:
+  void schedule_flush();
+
+  boost::asio::any_io_executor executor_;
+  store::Store& store_;
+  sinks::Dispatcher& dispatcher_;
+  store::WriteBuffer buffer_;
+  // Events whose outbox rows are in buffer_: handed to the sinks after commit.
+  std::vector<std::shared_ptr<const watch::Event>> awaiting_commit_;
+  bool flush_posted_ = false;
+  bool last_flush_failed_ = false;
+  std::uint64_t commits_ = 0;
+  std::uint64_t commit_failures_ = 0;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace jobwatch::daemon

@@ -1,0 +1,33 @@
+// Where the engine records what must survive a crash (SPEC §6). The daemon
+// backs it with the SQLite store; an engine without one keeps everything in
+// memory (unit tests, and nothing else).
+#pragma once
+
+#include "jobwatch/watch/event.hpp"
+#include "jobwatch/watch/watch_table.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace jobwatch::watch {
+
+class Journal {
+ public:
+  virtual ~Journal() = default;
+
+  // New watches. Durable when this returns, because Watch replies right
+  // after; an error message when they could not be stored (the engine then
+  // creates none of them).
+  virtual std::optional<std::string> record_new(const std::vector<const Watch*>& watches) = 0;
+
+  // A watch's statuses changed, maybe with terminal transitions. The journal
+  // commits the new state together with the events' outbox rows, and only
+  // after that commit hands the events to the sinks.
+  virtual void record_change(const Watch& watch, const std::vector<Event>& events) = 0;
+
+  // A watch was cancelled, or outlived state.retention after finishing.
+  virtual void record_removed(const JobRef& job) = 0;
+};
+
+}  // namespace jobwatch::watch
