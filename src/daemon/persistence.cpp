@@ -1,9 +1,10 @@
 #include "jobwatch/daemon/persistence.hpp"
 
-#include "jobwatch/store/rows.hpp"
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
-#include <spdlog/spdlog.h>
+
+#include "jobwatch/store/rows.hpp"
 
 namespace jobwatch::daemon {
 namespace {
@@ -22,7 +23,8 @@ Persistence::~Persistence() {
   *alive_ = false;
 }
 
-std::optional<std::string> Persistence::record_new(const std::vector<const watch::Watch*>& watches) {
+std::optional<std::string> Persistence::record_new(
+    const std::vector<const watch::Watch*>& watches) {
   // Synchronous: Watch replies right after this returns. Anything buffered
   // goes into the same transaction, so the order of writes is kept.
   for (const watch::Watch* w : watches) buffer_.upsert_watch(store::to_stored(*w));
@@ -32,7 +34,8 @@ std::optional<std::string> Persistence::record_new(const std::vector<const watch
   return std::nullopt;
 }
 
-void Persistence::record_change(const watch::Watch& watch, const std::vector<watch::Event>& events) {
+void Persistence::record_change(const watch::Watch& watch,
+                                const std::vector<watch::Event>& events) {
   buffer_.upsert_watch(store::to_stored(watch));
   const model::WallTime now = wall_now();
   for (const watch::Event& event : events) {
@@ -91,9 +94,10 @@ void Persistence::flush() {
     last_flush_failed_ = true;
     // The transitions happened; holding them back would lose them for good.
     // They go to the sinks now, at most once, and the failure is loud.
-    spdlog::error("state store: commit failed ({}); {} event(s) are delivered without a durable "
-                  "outbox row",
-                  error->message, events.size());
+    spdlog::error(
+        "state store: commit failed ({}); {} event(s) are delivered without a durable "
+        "outbox row",
+        error->message, events.size());
   } else {
     ++commits_;
   }

@@ -1,9 +1,9 @@
 // jobwatchd: parse flags, then hand over to the daemon module.
-#include "jobwatch/daemon/daemon.hpp"
-
 #include <cstdio>
 #include <cstring>
 #include <string>
+
+#include "jobwatch/daemon/daemon.hpp"
 
 namespace {
 

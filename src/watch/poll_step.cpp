@@ -1,11 +1,10 @@
 #include "jobwatch/watch/poll_step.hpp"
 
-#include "jobwatch/schedule/poll_policy.hpp"
-#include "jobwatch/watch/tracker.hpp"
-
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 
-#include <algorithm>
+#include "jobwatch/schedule/poll_policy.hpp"
+#include "jobwatch/watch/tracker.hpp"
 
 namespace jobwatch::watch {
 namespace {
@@ -48,8 +47,8 @@ void abandon(Watch& watch, StepResult& result, AbandonReason reason, const upstr
 
 }  // namespace
 
-StepResult apply_answer(Watch& watch, const upstream::Answer& answer, const config::PollConfig& poll,
-                        model::WallTime now, double jitter_unit) {
+StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
+                        const config::PollConfig& poll, model::WallTime now, double jitter_unit) {
   StepResult result;
   ++watch.polls;
   watch.last_poll_at = now;
@@ -60,8 +59,8 @@ StepResult apply_answer(Watch& watch, const upstream::Answer& answer, const conf
       watch.seen = true;
       watch.last_error.clear();
       watch.last_job_json = boost::json::serialize(job.raw);
-      watch.expected_end = job.expected_end_time ? model::parse_rfc3339(*job.expected_end_time)
-                                                 : std::nullopt;
+      watch.expected_end =
+          job.expected_end_time ? model::parse_rfc3339(*job.expected_end_time) : std::nullopt;
       const WatchState state_before = watch.state;
       const TrackState track_before = watch.track;
       Observation seen = observe(watch.track, watch.job, watch.labels, job, now);
@@ -103,7 +102,8 @@ StepResult apply_answer(Watch& watch, const upstream::Answer& answer, const conf
   input.outcome = outcome_for(answer.kind);
   input.now = std::chrono::system_clock::time_point(now.time_since_epoch());
   if (watch.expected_end)
-    input.expected_end = std::chrono::system_clock::time_point(watch.expected_end->time_since_epoch());
+    input.expected_end =
+        std::chrono::system_clock::time_point(watch.expected_end->time_since_epoch());
   input.retry_after = answer.retry_after;
   input.backoff_step = watch.backoff_step;
   input.jitter_unit = jitter_unit;

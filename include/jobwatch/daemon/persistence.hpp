@@ -4,21 +4,21 @@
 // the sinks only after the commit that put them in the outbox.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
+#include <memory>
+#include <vector>
+
 #include "jobwatch/sinks/dispatcher.hpp"
 #include "jobwatch/store/store.hpp"
 #include "jobwatch/store/write_buffer.hpp"
 #include "jobwatch/watch/journal.hpp"
 
-#include <boost/asio/any_io_executor.hpp>
-
-#include <memory>
-#include <vector>
-
 namespace jobwatch::daemon {
 
 class Persistence final : public watch::Journal, public sinks::DeliveryObserver {
  public:
-  Persistence(boost::asio::any_io_executor executor, store::Store& store, sinks::Dispatcher& dispatcher);
+  Persistence(boost::asio::any_io_executor executor, store::Store& store,
+              sinks::Dispatcher& dispatcher);
   ~Persistence() override;
 
   // watch::Journal

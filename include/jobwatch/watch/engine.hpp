@@ -4,17 +4,10 @@
 // the daemon) use only these public methods.
 #pragma once
 
-#include "jobwatch/config/config.hpp"
-#include "jobwatch/upstream/job_api.hpp"
-#include "jobwatch/watch/event.hpp"
-#include "jobwatch/watch/journal.hpp"
-#include "jobwatch/watch/watch_info.hpp"
+#include <sys/types.h>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/json/object.hpp>
-
-#include <sys/types.h>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -23,6 +16,12 @@
 #include <string>
 #include <variant>
 #include <vector>
+
+#include "jobwatch/config/config.hpp"
+#include "jobwatch/upstream/job_api.hpp"
+#include "jobwatch/watch/event.hpp"
+#include "jobwatch/watch/journal.hpp"
+#include "jobwatch/watch/watch_info.hpp"
 
 namespace jobwatch::watch {
 

@@ -9,7 +9,13 @@
 
 namespace jobwatch::watch {
 
-enum class EventType { job_succeeded, job_failed, subjob_succeeded, subjob_failed, watch_abandoned };
+enum class EventType {
+  job_succeeded,
+  job_failed,
+  subjob_succeeded,
+  subjob_failed,
+  watch_abandoned
+};
 
 std::string_view type_name(EventType type);  // "job.succeeded", …
 std::optional<EventType> type_from_name(std::string_view name);

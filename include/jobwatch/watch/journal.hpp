@@ -3,12 +3,12 @@
 // memory (unit tests, and nothing else).
 #pragma once
 
-#include "jobwatch/watch/event.hpp"
-#include "jobwatch/watch/watch_table.hpp"
-
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "jobwatch/watch/event.hpp"
+#include "jobwatch/watch/watch_table.hpp"
 
 namespace jobwatch::watch {
 

@@ -2,14 +2,14 @@
 // applies the result: events to emit, when to poll next, or how it ended.
 #pragma once
 
+#include <chrono>
+#include <optional>
+#include <vector>
+
 #include "jobwatch/config/config.hpp"
 #include "jobwatch/upstream/answer.hpp"
 #include "jobwatch/watch/event.hpp"
 #include "jobwatch/watch/watch_table.hpp"
-
-#include <chrono>
-#include <optional>
-#include <vector>
 
 namespace jobwatch::watch {
 
@@ -26,8 +26,8 @@ struct StepResult {
 
 // Applies `answer` to `watch` (state, counters, last_error, tracker state)
 // and decides what follows. `jitter_unit` is uniform in [0, 1).
-StepResult apply_answer(Watch& watch, const upstream::Answer& answer, const config::PollConfig& poll,
-                        model::WallTime now, double jitter_unit);
+StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
+                        const config::PollConfig& poll, model::WallTime now, double jitter_unit);
 
 // Ends a watch whose deadline has passed before its next poll; nullopt when
 // the deadline is still ahead.

@@ -2,16 +2,15 @@
 // identifiers it is addressed by.
 #pragma once
 
-#include "jobwatch/model/time.hpp"
-#include "jobwatch/watch/event.hpp"
-
 #include <boost/json/object.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "jobwatch/model/time.hpp"
+#include "jobwatch/watch/event.hpp"
 
 namespace jobwatch::watch {
 
@@ -24,7 +23,14 @@ struct JobRef {
 // Sorted by key, keys unique.
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
-enum class WatchState : std::uint8_t { pending, initializing, handling, succeeded, failed, abandoned };
+enum class WatchState : std::uint8_t {
+  pending,
+  initializing,
+  handling,
+  succeeded,
+  failed,
+  abandoned
+};
 std::string_view state_name(WatchState state);  // "pending", "handling", …
 bool is_finished(WatchState state);             // succeeded, failed, abandoned
 

@@ -3,10 +3,6 @@
 // 100k watches cost a few hundred bytes each.
 #pragma once
 
-#include "jobwatch/model/time.hpp"
-#include "jobwatch/watch/tracker.hpp"
-#include "jobwatch/watch/watch_info.hpp"
-
 #include <sys/types.h>
 
 #include <chrono>
@@ -16,6 +12,10 @@
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+#include "jobwatch/model/time.hpp"
+#include "jobwatch/watch/tracker.hpp"
+#include "jobwatch/watch/watch_info.hpp"
 
 namespace jobwatch::watch {
 

@@ -1,11 +1,11 @@
 #include "jobwatch/watch/engine.hpp"
 
-#include "scripted_api.hpp"
+#include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
-#include <gtest/gtest.h>
 
-#include <unistd.h>
+#include "scripted_api.hpp"
 
 namespace jobwatch::watch {
 namespace {
@@ -133,7 +133,8 @@ TEST_F(EngineTest, NotFoundForAWhileThenVisibleIsNotAbandoned) {
 }
 
 TEST_F(EngineTest, NeverVisibleIsAbandonedAsNotFoundAfterTheGrace) {
-  api_.script("ghost", [](int) { return http_answer(404, R"({"error_code":"WKS.0404","error_msg":"x"})"); });
+  api_.script("ghost",
+              [](int) { return http_answer(404, R"({"error_code":"WKS.0404","error_msg":"x"})"); });
   make_engine();
   const auto start = std::chrono::steady_clock::now();
   watch({"ghost"});

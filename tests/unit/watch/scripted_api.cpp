@@ -9,8 +9,9 @@ upstream::Answer job_answer(const std::string& job_id, int status, const std::ve
   boost::json::object job{{"job_id", job_id}, {"job_type", 1}, {"job_status", status}};
   boost::json::array subs;
   for (std::size_t i = 0; i < subjobs.size(); ++i)
-    subs.push_back(boost::json::object{
-        {"job_id", job_id + "-sub" + std::to_string(i)}, {"job_type", 2}, {"job_status", subjobs[i]}});
+    subs.push_back(boost::json::object{{"job_id", job_id + "-sub" + std::to_string(i)},
+                                       {"job_type", 2},
+                                       {"job_status", subjobs[i]}});
   if (!subjobs.empty()) job["sub_jobs"] = std::move(subs);
   if (!expected_end.empty()) job["expected_end_time"] = expected_end;
   const std::string body = boost::json::serialize(boost::json::object{{"job", std::move(job)}});

@@ -3,18 +3,17 @@
 // to end in tests/integration).
 #pragma once
 
-#include "jobwatch/upstream/job_api.hpp"
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-
 #include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "jobwatch/upstream/job_api.hpp"
 
 namespace jobwatch::testing {
 
@@ -36,14 +35,15 @@ class ScriptedApi final : public upstream::JobApi {
     max_in_flight_ = std::max(max_in_flight_, in_flight_);
     fetch_times_.push_back(std::chrono::steady_clock::now());
     auto it = scripts_.find(job_id);
-    upstream::Answer answer = it != scripts_.end()
-                                  ? it->second(previous)
-                                  : upstream::transport_failure(upstream::AnswerKind::reset, "unscripted");
+    upstream::Answer answer = it != scripts_.end() ? it->second(previous)
+                                                   : upstream::transport_failure(
+                                                         upstream::AnswerKind::reset, "unscripted");
     auto timer = std::make_shared<boost::asio::steady_timer>(io_, latency_);
-    timer->async_wait([this, timer, answer = std::move(answer), done = std::move(done)](auto) mutable {
-      --in_flight_;
-      done(std::move(answer));
-    });
+    timer->async_wait(
+        [this, timer, answer = std::move(answer), done = std::move(done)](auto) mutable {
+          --in_flight_;
+          done(std::move(answer));
+        });
   }
 
   int fetches(const std::string& job_id) const {
@@ -52,7 +52,9 @@ class ScriptedApi final : public upstream::JobApi {
   }
   int total() const { return total_; }
   int max_in_flight() const { return max_in_flight_; }
-  const std::vector<std::chrono::steady_clock::time_point>& fetch_times() const { return fetch_times_; }
+  const std::vector<std::chrono::steady_clock::time_point>& fetch_times() const {
+    return fetch_times_;
+  }
 
  private:
   boost::asio::io_context& io_;
@@ -66,7 +68,8 @@ class ScriptedApi final : public upstream::JobApi {
 };
 
 // A 200 answer for a job with the given status and subjob statuses.
-upstream::Answer job_answer(const std::string& job_id, int status, const std::vector<int>& subjobs = {},
+upstream::Answer job_answer(const std::string& job_id, int status,
+                            const std::vector<int>& subjobs = {},
                             const std::string& expected_end = "");
 upstream::Answer http_answer(unsigned status, const std::string& body = "");
 
