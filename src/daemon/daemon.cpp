@@ -61,6 +61,17 @@ class Daemon {
       return exit_unavailable;
     }
     api_ = std::move(std::get<0>(api));
+    if (!config_.api.tls.verify) {
+      spdlog::warn("api.tls.verify is false: the upstream's certificate is NOT checked; anyone on "
+                   "the path can read and forge API traffic");
+    }
+    if (!config_.api.proxy.empty()) {
+      // The authority only: a proxy URL may carry credentials.
+      auto parsed = upstream::parse_proxy_url(config_.api.proxy);
+      if (auto* proxy = std::get_if<upstream::ProxyUrl>(&parsed)) {
+        spdlog::info("upstream: through HTTP proxy {} (CONNECT)", upstream::authority(proxy->origin));
+      }
+    }
 
     auto dispatcher = sinks::Dispatcher::create(io_.get_executor(), config_.sinks);
     if (auto* error = std::get_if<std::string>(&dispatcher)) {
@@ -172,6 +183,7 @@ class Daemon {
     sinks["by_sink"] = dispatcher_->stats();
     boost::json::object out;
     out["engine"] = engine_->stats();
+    out["auth"] = api_->auth_stats();
     out["sinks"] = std::move(sinks);
     out["store"] = boost::json::object{{"path", store_->path()},
                                        {"commits", persistence_->commits()},

@@ -9,6 +9,8 @@
 namespace jobwatch::daemon {
 namespace {
 
+constexpr std::chrono::milliseconds bookkeeping_delay{50};
+
 model::WallTime wall_now() {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
@@ -17,7 +19,7 @@ model::WallTime wall_now() {
 
 Persistence::Persistence(boost::asio::any_io_executor executor, store::Store& store,
                          sinks::Dispatcher& dispatcher)
-    : executor_(std::move(executor)), store_(store), dispatcher_(dispatcher) {}
+    : executor_(executor), store_(store), dispatcher_(dispatcher), bookkeeping_timer_(executor) {}
 
 Persistence::~Persistence() {
   *alive_ = false;
@@ -53,7 +55,7 @@ void Persistence::record_removed(const watch::JobRef& job) {
 
 void Persistence::delivered(const watch::Event& event, std::string_view sink) {
   buffer_.mark_delivered(event.id, std::string(sink));
-  schedule_flush();
+  schedule_bookkeeping_flush();
 }
 
 void Persistence::attempt_failed(const watch::Event& event, std::string_view sink,
@@ -63,7 +65,7 @@ void Persistence::attempt_failed(const watch::Event& event, std::string_view sin
   buffer_.update_attempt(event.id, std::string(sink), attempts,
                          std::chrono::time_point_cast<std::chrono::milliseconds>(next_attempt_at),
                          std::string(error));
-  schedule_flush();
+  schedule_bookkeeping_flush();
 }
 
 void Persistence::dead_lettered(const watch::Event& event, std::string_view sink,
@@ -83,8 +85,24 @@ void Persistence::schedule_flush() {
   });
 }
 
+// Confirmations of one delivery loop arrive one per loop turn; committing
+// each on its own would cost an fsync per event.
+void Persistence::schedule_bookkeeping_flush() {
+  if (flush_posted_ || bookkeeping_armed_) return;
+  bookkeeping_armed_ = true;
+  bookkeeping_timer_.expires_after(bookkeeping_delay);
+  bookkeeping_timer_.async_wait([this, life = alive_](boost::system::error_code ec) {
+    if (!*life || ec) return;
+    flush();
+  });
+}
+
 void Persistence::flush() {
   flush_posted_ = false;
+  if (bookkeeping_armed_) {
+    bookkeeping_armed_ = false;
+    bookkeeping_timer_.cancel();
+  }
   last_flush_failed_ = false;
   if (buffer_.empty()) return;
   std::vector<std::shared_ptr<const watch::Event>> events = std::move(awaiting_commit_);

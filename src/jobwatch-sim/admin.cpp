@@ -92,6 +92,9 @@ Reply Simulator::handle_admin(const Request& req, SimTime wall) {
     return route("GET, POST");
   }
   if (path == "/admin/reset") return m == "POST" ? admin_reset() : route("POST");
+  if (path == "/admin/iam/expire-all") {
+    return m == "POST" ? admin_iam_expire_all(wall) : route("POST");
+  }
   return admin_error(404, "no such admin route");
 }
 
@@ -212,6 +215,14 @@ Reply Simulator::admin_stats() const {
   o["faults_active"] = faults_.size();
   o["jobs"] = jobs_.size();
   o["clock_offset_s"] = seconds(clock_offset_);
+  if (rate_gate_) {
+    o["rate_limit"] = rate_gate_->rate();
+    o["rate_limited"] = rate_gate_->refused();
+  }
+  if (iam_) {
+    o["iam_tokens_issued"] = iam_->tokens_issued();
+    o["iam_requests"] = iam_->requests();
+  }
   return json_reply(200, o);
 }
 
@@ -221,6 +232,8 @@ Reply Simulator::admin_clear_stats() {
   faults_injected_ = 0;
   faults_by_kind_.clear();
   for (auto& [id, job] : jobs_) job.requests = 0;
+  if (rate_gate_) rate_gate_->clear_counters();
+  if (iam_) iam_->clear_counters();
   log("counters cleared");
   return json_reply(200, json::object{{"cleared", true}});
 }
@@ -249,6 +262,13 @@ Reply Simulator::admin_clock(std::string_view body, SimTime wall) {
   }
   return json_reply(
       200, json::object{{"offset_s", seconds(clock_offset_)}, {"now", format_time(now(wall))}});
+}
+
+Reply Simulator::admin_iam_expire_all(SimTime wall) {
+  if (!iam_) return admin_error(404, "IAM is not enabled (--iam-user …)");
+  const std::size_t live = iam_->expire_all(wall);
+  log("IAM: expired all tokens (" + std::to_string(live) + " were live)");
+  return json_reply(200, json::object{{"expired", live}});
 }
 
 Reply Simulator::admin_reset() {

@@ -15,6 +15,18 @@ const char* const usage_text =
     "  --port-file PATH      write the bound port to PATH (atomically) once listening\n"
     "  --token TOKEN         require X-Auth-Token: TOKEN on API requests (else 401)\n"
     "  --token-file FILE     the same, the token read from FILE\n"
+    "  --tls-cert FILE --tls-key FILE\n"
+    "                        serve HTTPS with this PEM certificate (chain) and key\n"
+    "  --aksk-access-key AK --aksk-secret-key-file F\n"
+    "                        require SDK-HMAC-SHA256 signatures with this AK/SK (else\n"
+    "                        401 APIGW.0301; X-Sdk-Date over 15 min off: APIGW.0303)\n"
+    "  --clock-skew-s N      the gateway's clock for signatures is N s (may be < 0) off\n"
+    "  --iam-user U --iam-domain D --iam-password-file F\n"
+    "                        fake IAM: POST /v3/auth/tokens issues tokens for these\n"
+    "                        credentials and the API requires a live one\n"
+    "  --iam-token-ttl-s S   lifetime of issued tokens (default 3600)\n"
+    "  --rate-limit N        at most N ShowJob requests/s (burst N); beyond it 429\n"
+    "                        APIGW.0308 with Retry-After: 1\n"
     "  --seed N              seed for IDs, random jobs and faults (default: random)\n"
     "  --scenario demo       create the demo jobs at start and print their IDs on stdout\n"
     "  --random-jobs N       create N random jobs at start\n"
@@ -25,7 +37,7 @@ const char* const usage_text =
     "\n"
     "Admin API: POST /admin/jobs, GET /admin/jobs[/{id}], POST /admin/random,\n"
     "POST|GET|DELETE /admin/faults, GET|DELETE /admin/stats, GET /admin/requests,\n"
-    "POST|GET /admin/clock, POST /admin/reset.\n";
+    "POST|GET /admin/clock, POST /admin/reset, POST /admin/iam/expire-all.\n";
 
 namespace {
 
@@ -97,6 +109,40 @@ std::variant<CliOptions, CliError> parse_cli(const std::vector<std::string>& arg
       auto v = value();
       if (!v || v->empty()) return missing();
       (arg == "--port-file" ? o.port_file : arg == "--token" ? o.token : o.token_file) = *v;
+    } else if (arg == "--tls-cert" || arg == "--tls-key") {
+      auto v = value();
+      if (!v || v->empty()) return missing();
+      (arg == "--tls-cert" ? o.tls_cert : o.tls_key) = *v;
+    } else if (arg == "--iam-user" || arg == "--iam-domain" || arg == "--iam-password-file") {
+      auto v = value();
+      if (!v || v->empty()) return missing();
+      (arg == "--iam-user" ? o.iam_user : arg == "--iam-domain" ? o.iam_domain : o.iam_password_file) = *v;
+    } else if (arg == "--iam-token-ttl-s") {
+      auto v = value();
+      if (!v) return missing();
+      auto n = parse_uint<std::uint64_t>(*v);
+      if (!n || *n == 0) return CliError{arg + ": expected a positive integer, got \"" + *v + "\""};
+      o.iam_token_ttl_s = *n;
+    } else if (arg == "--rate-limit") {
+      auto v = value();
+      if (!v) return missing();
+      double n = 0;
+      auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+      if (ec != std::errc{} || ptr != v->data() + v->size() || !(n > 0) || n > 1e9)
+        return CliError{"--rate-limit: expected a positive number, got \"" + *v + "\""};
+      o.rate_limit = n;
+    } else if (arg == "--aksk-access-key" || arg == "--aksk-secret-key-file") {
+      auto v = value();
+      if (!v || v->empty()) return missing();
+      (arg == "--aksk-access-key" ? o.aksk_access_key : o.aksk_secret_key_file) = *v;
+    } else if (arg == "--clock-skew-s") {
+      auto v = value();
+      if (!v) return missing();
+      std::int64_t n = 0;
+      auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+      if (v->empty() || ec != std::errc{} || ptr != v->data() + v->size())
+        return CliError{"--clock-skew-s: expected an integer, got \"" + *v + "\""};
+      o.clock_skew_s = n;
     } else if (arg == "--seed" || arg == "--random-jobs" || arg == "--idle-timeout") {
       auto v = value();
       if (!v) return missing();
@@ -119,6 +165,12 @@ std::variant<CliOptions, CliError> parse_cli(const std::vector<std::string>& arg
     }
   }
   if (o.token && o.token_file) return CliError{"--token and --token-file are exclusive"};
+  if (!o.tls_cert != !o.tls_key) return CliError{"--tls-cert and --tls-key go together"};
+  if (!o.aksk_access_key != !o.aksk_secret_key_file)
+    return CliError{"--aksk-access-key and --aksk-secret-key-file go together"};
+  const int iam_given = !!o.iam_user + !!o.iam_domain + !!o.iam_password_file;
+  if (iam_given != 0 && iam_given != 3)
+    return CliError{"--iam-user, --iam-domain and --iam-password-file go together"};
   return o;
 }
 

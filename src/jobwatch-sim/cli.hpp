@@ -18,6 +18,19 @@ struct CliOptions {
   std::optional<std::string> token;
   std::optional<std::string> token_file;
   std::optional<std::uint64_t> seed;
+  // HTTPS on the listen port: both or neither (PEM files).
+  std::optional<std::string> tls_cert;
+  std::optional<std::string> tls_key;
+  // AK/SK gateway: both or neither; the skew sets the gateway's clock off.
+  std::optional<std::string> aksk_access_key;
+  std::optional<std::string> aksk_secret_key_file;
+  std::int64_t clock_skew_s = 0;
+  std::optional<double> rate_limit;  // ShowJob requests/s, beyond it 429
+  // Fake IAM: all three or none.
+  std::optional<std::string> iam_user;
+  std::optional<std::string> iam_domain;
+  std::optional<std::string> iam_password_file;
+  std::uint64_t iam_token_ttl_s = 3600;
   bool demo = false;
   std::uint64_t random_jobs = 0;
   std::chrono::seconds idle_timeout{60};

@@ -8,6 +8,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -35,18 +36,42 @@ bool is_parse_error(const beast::error_code& ec) {
          ec != http::error::partial_message;
 }
 
-class Session : public std::enable_shared_from_this<Session> {
+// Stream: beast::tcp_stream (HTTP) or beast::ssl_stream<beast::tcp_stream>
+// (HTTPS, --tls-cert); everything past the handshake is the same.
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(tcp::socket socket, Simulator& sim, ServerOptions options)
-      : stream_(std::move(socket)), timer_(stream_.get_executor()), sim_(sim), options_(options) {}
+  using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
+  template <class... StreamArgs>
+  Session(Simulator& sim, ServerOptions options, StreamArgs&&... stream_args)
+      : stream_(std::forward<StreamArgs>(stream_args)...),
+        timer_(stream_.get_executor()),
+        sim_(sim),
+        options_(options) {}
 
-  void start() { read(); }
+  void start() {
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      read();
+    } else {
+      lowest().expires_after(options_.idle_timeout);
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = shared_from_this()](beast::error_code ec) {
+                                if (ec) {
+                                  if (self->options_.verbose)
+                                    std::cerr << "jobwatch-sim: TLS handshake failed: "
+                                              << ec.message() << '\n';
+                                  return self->close();
+                                }
+                                self->read();
+                              });
+    }
+  }
 
  private:
   void read() {
     parser_.emplace();
     parser_->body_limit(options_.body_limit);
-    stream_.expires_after(options_.idle_timeout);
+    lowest().expires_after(options_.idle_timeout);
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
@@ -75,7 +100,7 @@ class Session : public std::enable_shared_from_this<Session> {
         reset();
         return;
       case Outcome::Action::delay:
-        stream_.expires_never();
+        lowest().expires_never();
         timer_.expires_after(outcome.delay);
         timer_.async_wait([self = shared_from_this()](beast::error_code wait_ec) {
           if (wait_ec) return;
@@ -91,6 +116,7 @@ class Session : public std::enable_shared_from_this<Session> {
     r.target = req_.target();
     r.body = req_.body();
     if (auto it = req_.find("X-Auth-Token"); it != req_.end()) r.auth_token = it->value();
+    for (const auto& field : req_) r.headers.emplace_back(field.name_string(), field.value());
     return r;
   }
 
@@ -104,10 +130,12 @@ class Session : public std::enable_shared_from_this<Session> {
     if (reply.retry_after_s)
       res_.set(http::field::retry_after, std::to_string(*reply.retry_after_s));
     if (!reply.allow.empty()) res_.set(http::field::allow, reply.allow);
+    if (!reply.date.empty()) res_.set(http::field::date, reply.date);
+    if (!reply.subject_token.empty()) res_.set("X-Subject-Token", reply.subject_token);
     res_.keep_alive(keep_alive);
     res_.body() = std::move(reply.body);
     res_.prepare_payload();
-    stream_.expires_after(write_timeout);
+    lowest().expires_after(write_timeout);
     http::async_write(stream_, res_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
                         if (ec || !self->res_.keep_alive()) {
@@ -130,19 +158,21 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    lowest().socket().close(ec);
   }
 
   // SO_LINGER 0 makes close() send a RST instead of a FIN, like a gateway
   // dropping the connection.
   void reset() {
     beast::error_code ec;
-    stream_.socket().set_option(asio::socket_base::linger(true, 0), ec);
-    stream_.socket().close(ec);
+    lowest().socket().set_option(asio::socket_base::linger(true, 0), ec);
+    lowest().socket().close(ec);
   }
 
-  beast::tcp_stream stream_;
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  Stream stream_;
   asio::steady_timer timer_;
   Simulator& sim_;
   const ServerOptions options_;
@@ -199,7 +229,13 @@ void HttpServer::accept() {
     }
     boost::system::error_code opt_ec;
     socket.set_option(tcp::no_delay(true), opt_ec);
-    std::make_shared<Session>(std::move(socket), sim_, options_)->start();
+    if (options_.tls) {
+      using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+      std::make_shared<Session<TlsStream>>(sim_, options_, std::move(socket), *options_.tls)
+          ->start();
+    } else {
+      std::make_shared<Session<beast::tcp_stream>>(sim_, options_, std::move(socket))->start();
+    }
     accept();
   });
 }

@@ -5,9 +5,11 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstddef>
+#include <memory>
 
 #include "simulator.hpp"
 
@@ -17,6 +19,8 @@ struct ServerOptions {
   std::chrono::seconds idle_timeout{60};  // a keep-alive connection idle this long is closed
   std::size_t body_limit = 64u << 20;     // admin batches of 100k jobs fit
   bool verbose = false;                   // one stderr line per request
+  // Serve HTTPS with this context (certificate and key loaded); null: HTTP.
+  std::shared_ptr<boost::asio::ssl::context> tls;
 };
 
 class HttpServer {

@@ -73,7 +73,27 @@ int run(const sim::CliOptions& cli) {
 
   sim::SimOptions options;
   options.token = std::move(token);
+  if (cli.iam_user) {
+    auto password = read_token_file(*cli.iam_password_file);
+    if (!password) {
+      std::cerr << "jobwatch-sim: cannot read a password from " << *cli.iam_password_file << '\n';
+      return exit_no_input;
+    }
+    options.iam = sim::IamOptions{*cli.iam_user, *cli.iam_domain, std::move(*password),
+                                  std::chrono::seconds(cli.iam_token_ttl_s)};
+  }
+  if (cli.aksk_access_key) {
+    auto secret_key = read_token_file(*cli.aksk_secret_key_file);
+    if (!secret_key) {
+      std::cerr << "jobwatch-sim: cannot read a secret key from " << *cli.aksk_secret_key_file
+                << '\n';
+      return exit_no_input;
+    }
+    options.aksk = sim::AkskOptions{*cli.aksk_access_key, std::move(*secret_key),
+                                    std::chrono::seconds(cli.clock_skew_s)};
+  }
   options.seed = cli.seed ? *cli.seed : std::random_device{}();
+  options.rate_limit = cli.rate_limit;
   if (!cli.quiet)
     options.log = [](const std::string& line) { std::cerr << "jobwatch-sim: " << line << '\n'; };
   sim::Simulator simulator(std::move(options));
@@ -101,6 +121,17 @@ int run(const sim::CliOptions& cli) {
   sim::ServerOptions server_options;
   server_options.idle_timeout = cli.idle_timeout;
   server_options.verbose = cli.verbose;
+  if (cli.tls_cert) {
+    auto tls = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+    boost::system::error_code ec;
+    tls->use_certificate_chain_file(*cli.tls_cert, ec);
+    if (!ec) tls->use_private_key_file(*cli.tls_key, asio::ssl::context::pem, ec);
+    if (ec) {
+      std::cerr << "jobwatch-sim: cannot load --tls-cert/--tls-key: " << ec.message() << '\n';
+      return exit_no_input;
+    }
+    server_options.tls = std::move(tls);
+  }
   sim::HttpServer server(ioc, simulator, server_options);
   if (auto ec = server.listen(cli.listen)) {
     std::cerr << "jobwatch-sim: cannot listen on " << cli.listen << ": " << ec.message() << '\n';
@@ -112,7 +143,9 @@ int run(const sim::CliOptions& cli) {
   }
   if (!cli.quiet) {
     std::cerr << "jobwatch-sim: listening on " << cli.listen.address() << ':' << server.port()
-              << (cli.token || cli.token_file ? " (token required)" : "") << '\n';
+              << (cli.token || cli.token_file ? " (token required)" : "")
+              << (cli.tls_cert ? " (HTTPS)" : "")
+              << (cli.iam_user ? " (fake IAM on /v3/auth/tokens)" : "") << '\n';
   }
 
   asio::signal_set signals(ioc, SIGINT, SIGTERM);

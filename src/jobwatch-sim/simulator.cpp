@@ -58,7 +58,11 @@ Simulator::Simulator(SimOptions options)
       seed_(options.seed),
       log_(std::move(options.log)),
       rng_(options.seed),
-      ids_(options.seed) {}
+      ids_(options.seed) {
+  aksk_ = std::move(options.aksk);
+  if (options.rate_limit) rate_gate_.emplace(*options.rate_limit);
+  if (options.iam) iam_.emplace(std::move(*options.iam), options.seed);
+}
 
 void Simulator::log(const std::string& line) const {
   if (log_) log_(line);
@@ -73,6 +77,9 @@ Outcome Simulator::handle(const Request& req, SimTime wall) {
   const std::string_view path = path_of(req.target);
   if (path == "/admin" || path.starts_with("/admin/")) {
     return Outcome{Outcome::Action::reply, handle_admin(req, wall), Millis{0}};
+  }
+  if (iam_ && path == "/v3/auth/tokens") {
+    return Outcome{Outcome::Action::reply, handle_iam(req, wall), Millis{0}};
   }
   return handle_api(req, wall);
 }
@@ -95,9 +102,29 @@ Outcome Simulator::handle_api(const Request& req, SimTime wall) {
   }
   if (auto it = jobs_.find(path->job_id); it != jobs_.end()) ++it->second.requests;
 
+  // The gateway throttles before it looks at credentials.
+  if (rate_gate_ && !rate_gate_->admit(wall)) {
+    Reply r = api_error(429, "APIGW.0308",
+                        "The throttling threshold has been reached: policy ip over ratelimit");
+    r.retry_after_s = 1;
+    return reply_with(finish_api(std::move(r)));
+  }
+
+  // Tokens live in real time (the daemon's clock), not the shifted job clock.
+  if (iam_ && (!req.auth_token || !iam_->valid(*req.auth_token, wall))) {
+    return reply_with(finish_api(api_error(
+        401, "APIGW.0301", "Incorrect IAM authentication information: token expired")));
+  }
   if (token_ && (!req.auth_token || !same_secret(*req.auth_token, *token_))) {
     return reply_with(
         finish_api(api_error(401, "APIGW.0301", "Incorrect IAM authentication information")));
+  }
+  if (aksk_) {
+    if (auto refusal = check_aksk(*aksk_, req.method, req.target, req.headers, req.body, wall)) {
+      Reply r = api_error(401, refusal->error_code, refusal->error_msg);
+      r.date = std::move(refusal->date);
+      return reply_with(finish_api(std::move(r)));
+    }
   }
 
   auto fault = faults_.pick(path->job_id, rng_);
@@ -146,6 +173,21 @@ Reply Simulator::show_job(const Request&, const ApiPath& path, SimTime wall) {
     }
   }
   return api_error(404, "WKS.0404", "job not found");
+}
+
+Reply Simulator::handle_iam(const Request& req, SimTime wall) {
+  if (req.method != "POST") {
+    Reply r = api_error(405, "IAM.0405", "Method not allowed");
+    r.allow = "POST";
+    return r;
+  }
+  IamIssue issued = iam_->issue(req.body, wall);
+  Reply r;
+  r.status = issued.status;
+  r.body = std::move(issued.body);
+  r.subject_token = std::move(issued.token);
+  if (r.status != 201) log("IAM: token request refused (" + std::to_string(r.status) + ")");
+  return r;
 }
 
 Reply Simulator::finish_api(Reply reply) {

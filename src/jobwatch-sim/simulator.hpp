@@ -16,8 +16,11 @@
 #include <variant>
 #include <vector>
 
+#include "aksk_check.hpp"
 #include "faults.hpp"
+#include "iam.hpp"
 #include "job_spec.hpp"
+#include "rate_gate.hpp"
 #include "timeline.hpp"
 
 namespace jobwatch::sim {
@@ -27,6 +30,8 @@ struct Request {
   std::string_view target;  // path and optional query
   std::string_view body;
   std::optional<std::string_view> auth_token;  // X-Auth-Token
+  // Every header as sent (AK/SK signatures cover some of them).
+  std::vector<std::pair<std::string_view, std::string_view>> headers;
 };
 
 struct Reply {
@@ -34,6 +39,8 @@ struct Reply {
   std::string body;
   std::optional<std::uint64_t> retry_after_s;  // Retry-After header
   std::string_view allow;                      // Allow header for 405, when set
+  std::string date;                            // Date header, when set
+  std::string subject_token;                   // X-Subject-Token (fake IAM), when set
 };
 
 struct Outcome {
@@ -48,6 +55,12 @@ struct SimOptions {
   std::uint64_t seed = 1;
   // One line per admin action; empty: silent.
   std::function<void(const std::string&)> log;
+  // AK/SK signatures required on the API, when set.
+  std::optional<AkskOptions> aksk;
+  // The gateway's global limit on ShowJob requests per second, when set.
+  std::optional<double> rate_limit;
+  // Fake IAM on /v3/auth/tokens; the API then requires a live issued token.
+  std::optional<IamOptions> iam;
 };
 
 // Splits "/v1/{project_id}/job/{job_id}[?query]".
@@ -86,6 +99,7 @@ class Simulator {
   Reply show_job(const Request& req, const ApiPath& path, SimTime wall);
   Reply finish_api(Reply reply);
   Reply handle_admin(const Request& req, SimTime wall);
+  Reply handle_iam(const Request& req, SimTime wall);
   void log(const std::string& line) const;
 
   // Admin routes (admin.cpp).
@@ -101,6 +115,7 @@ class Simulator {
   Reply admin_requests() const;
   Reply admin_clock(std::string_view body, SimTime wall);
   Reply admin_reset();
+  Reply admin_iam_expire_all(SimTime wall);
 
   std::optional<std::string> token_;
   std::uint64_t seed_;
@@ -110,6 +125,9 @@ class Simulator {
   JobMap jobs_;
   FaultTable faults_;
   Millis clock_offset_{0};
+  std::optional<AkskOptions> aksk_;
+  std::optional<RateGate> rate_gate_;
+  std::optional<FakeIam> iam_;
 
   std::uint64_t requests_total_ = 0;
   std::map<unsigned, std::uint64_t> by_status_;

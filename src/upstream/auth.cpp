@@ -14,7 +14,7 @@ std::variant<std::unique_ptr<Authenticator>, std::string> make_authenticator(
 }
 
 std::variant<std::unique_ptr<Authenticator>, std::string> make_authenticator(
-    const boost::asio::any_io_executor& /*executor*/, const config::ApiConfig& api) {
+    const boost::asio::any_io_executor& executor, const config::ApiConfig& api) {
   switch (api.auth.type) {
     case config::AuthType::none:
       return detail::make_none_authenticator();
@@ -31,9 +31,9 @@ std::variant<std::unique_ptr<Authenticator>, std::string> make_authenticator(
       return detail::make_token_authenticator(std::move(token));
     }
     case config::AuthType::iam_password:
-      return std::string("auth type 'iam-password' is not supported yet");
+      return detail::make_iam_password_authenticator(executor, api);
     case config::AuthType::aksk:
-      return std::string("auth type 'aksk' is not supported yet");
+      return detail::make_aksk_authenticator(api);
   }
   return std::string("unknown auth type");
 }

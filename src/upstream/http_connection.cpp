@@ -2,13 +2,16 @@
 // request after request. The whole exchange of one request runs under one
 // deadline (api.request_timeout) set on the tcp_stream.
 #include "pool_state.hpp"
+#include "proxy.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
@@ -48,11 +51,12 @@ bool is_peer_close(const error_code& ec) {
          ec == asio::error::connection_aborted || ec == asio::ssl::error::stream_truncated;
 }
 
-const char* phase_words(int phase) {
-  static constexpr const char* words[] = {"resolving the host", "connecting",
-                                          "in the TLS handshake", "sending the request",
-                                          "waiting for the response"};
-  return words[phase];
+const char* phase_words(int phase, bool proxied) {
+  static constexpr const char* words[] = {"resolving the host",   "connecting",
+                                          "opening the tunnel",   "in the TLS handshake",
+                                          "sending the request",  "waiting for the response"};
+  static constexpr const char* proxy_words[] = {"resolving the proxy host", "connecting to the proxy"};
+  return proxied && phase < 2 ? proxy_words[phase] : words[phase];
 }
 
 }  // namespace
@@ -128,10 +132,13 @@ void Connection::connect() {
   buffer_.clear();
   lowest().expires_at(deadline_);
 
-  if (pool_->host_is_address) {
+  // With a proxy the TCP connection goes to it; the origin is reached
+  // through the tunnel.
+  const Origin& dial = pool_->proxy ? pool_->proxy->origin : pool_->origin;
+  if (pool_->proxy ? pool_->proxy_is_address : pool_->host_is_address) {
     error_code ec;
-    auto address = asio::ip::make_address(pool_->origin.host, ec);
-    lowest().async_connect(tcp::endpoint(address, pool_->origin.port),
+    auto address = asio::ip::make_address(dial.host, ec);
+    lowest().async_connect(tcp::endpoint(address, dial.port),
                            [self = shared_from_this()](error_code ec) { self->on_connected(ec); });
     return;
   }
@@ -147,7 +154,7 @@ void Connection::connect() {
     }
   });
   resolver_.async_resolve(
-      pool_->origin.host, std::to_string(pool_->origin.port), tcp::resolver::numeric_service,
+      dial.host, std::to_string(dial.port), tcp::resolver::numeric_service,
       [self = shared_from_this()](error_code ec, const tcp::resolver::results_type& results) {
         self->on_resolved(ec, results);
       });
@@ -169,6 +176,54 @@ void Connection::on_connected(const error_code& ec) {
   if (ec) return fail(ec, Phase::connect);
   error_code ignored;
   lowest().socket().set_option(tcp::no_delay(true), ignored);
+  if (pool_->proxy) return open_tunnel();
+  on_tunnel_ready();
+}
+
+void Connection::open_tunnel() {
+  tunnel_request_ = connect_request(pool_->origin, pool_->proxy->authorization);
+  asio::async_write(lowest(), asio::buffer(tunnel_request_),
+                    [self = shared_from_this()](error_code ec, std::size_t) {
+                      self->on_tunnel_written(ec);
+                    });
+}
+
+void Connection::on_tunnel_written(const error_code& ec) {
+  OPENSSL_cleanse(tunnel_request_.data(), tunnel_request_.size());
+  tunnel_request_.clear();
+  if (abandoned_) return;
+  if (ec) return fail(ec, Phase::tunnel);
+  tunnel_parser_.emplace();
+  // A 2xx to CONNECT has no body whatever its headers say (RFC 9110 §9.3.6);
+  // any other answer ends the connection, so its body is never read.
+  tunnel_parser_->skip(true);
+  http::async_read_header(
+      lowest(), buffer_, *tunnel_parser_,
+      [self = shared_from_this()](error_code ec, std::size_t) { self->on_tunnel_answer(ec); });
+}
+
+void Connection::on_tunnel_answer(const error_code& ec) {
+  if (abandoned_) return;
+  if (ec) return fail(ec, Phase::tunnel);
+  const auto& answer = tunnel_parser_->get();
+  auto refusal = connect_refusal(answer.result_int(), answer.reason(),
+                                 !pool_->proxy->authorization.empty(), pool_->proxy_authority,
+                                 pool_->authority);
+  tunnel_parser_.reset();
+  if (refusal) return finish(TransportError{TransportErrorKind::connect, std::move(*refusal)}, false);
+  // The origin speaks only when spoken to; bytes already here would be lost
+  // under TLS and mean a confused proxy either way.
+  if (buffer_.size() != 0) {
+    return finish(TransportError{TransportErrorKind::protocol,
+                                 "proxy " + pool_->proxy_authority +
+                                     " sent data before the tunnel to " + pool_->authority +
+                                     " was used"},
+                  false);
+  }
+  on_tunnel_ready();
+}
+
+void Connection::on_tunnel_ready() {
   if (!tls_) {
     connected_ = true;
     return write();
@@ -261,17 +316,31 @@ void Connection::retry_on_fresh_connection() {
 
 TransportError Connection::describe_failure(const error_code& ec, Phase phase) {
   const std::string& where = pool_->authority;
+  const bool proxied = pool_->proxy.has_value();
+  const std::string via = proxied ? " via proxy " + pool_->proxy_authority : std::string();
   if (ec == beast::error::timeout) {
-    return {TransportErrorKind::timeout, where + ": no answer within " +
-                                             format_duration(pool_->options.request_timeout) +
-                                             " (" + phase_words(static_cast<int>(phase)) + ")"};
+    return {TransportErrorKind::timeout,
+            where + ": no answer within " + format_duration(pool_->options.request_timeout) +
+                " (" + phase_words(static_cast<int>(phase), proxied) + via + ")"};
   }
   switch (phase) {
     case Phase::resolve:
+      if (proxied) {
+        return {TransportErrorKind::connect,
+                "cannot resolve proxy host " + pool_->proxy->origin.host + ": " + ec.message()};
+      }
       return {TransportErrorKind::connect,
               "cannot resolve " + pool_->origin.host + ": " + ec.message()};
     case Phase::connect:
+      if (proxied) {
+        return {TransportErrorKind::connect, "connect to proxy " + pool_->proxy_authority +
+                                                 " (for " + where + "): " + ec.message()};
+      }
       return {TransportErrorKind::connect, "connect " + where + ": " + ec.message()};
+    case Phase::tunnel:
+      return {TransportErrorKind::reset, "proxy " + pool_->proxy_authority +
+                                             " failed while opening the tunnel to " + where +
+                                             ": " + ec.message()};
     case Phase::handshake: {
       std::string detail;
       if (host_mismatch_) {
@@ -283,7 +352,7 @@ TransportError Connection::describe_failure(const error_code& ec, Phase phase) {
       }
       TransportErrorKind kind =
           is_ssl_error(ec) || host_mismatch_ ? TransportErrorKind::tls : TransportErrorKind::reset;
-      return {kind, "TLS handshake with " + where + ": " + detail};
+      return {kind, "TLS handshake with " + where + via + ": " + detail};
     }
     case Phase::write:
     case Phase::read:

@@ -41,6 +41,7 @@ PoolOptions pool_options_for(const config::ApiConfig& api) {
   options.request_timeout = api.request_timeout;
   options.verify_tls = api.tls.verify;
   options.ca_file = api.tls.ca_file;
+  options.proxy = api.proxy;
   options.user_agent = "jobwatch/" JOBWATCH_VERSION;
   return options;
 }
@@ -76,7 +77,10 @@ std::variant<std::unique_ptr<HttpJobApi>, std::string> HttpJobApi::create(
   if (url.target.find('?') != std::string::npos) {
     return std::string("api.endpoint: must not have a query");
   }
-  if (!api.proxy.empty()) return std::string("api.proxy: proxies are not supported yet");
+  if (!api.proxy.empty()) {
+    auto proxy = parse_proxy_url(api.proxy);
+    if (auto* error = std::get_if<std::string>(&proxy)) return "api.proxy: " + *error;
+  }
   if (!auth) return std::string("api.auth: no authenticator");
   auto job_api = std::make_unique<HttpJobApi>(std::move(executor), std::move(url),
                                               pool_options_for(api), std::move(auth));
@@ -129,7 +133,7 @@ void HttpJobApi::on_result(const std::shared_ptr<Fetch>& fetch, HttpResult resul
     return;
   }
   auto& response = std::get<HttpResponse>(result);
-  if (response.status == 401 && !fetch->retried && auth_->invalidate()) {
+  if (response.status == 401 && !fetch->retried && auth_->on_unauthorized(response)) {
     spdlog::debug("upstream {}: 401 for {}; retrying with fresh credentials", authority(origin_),
                   fetch->target);
     fetch->retried = true;

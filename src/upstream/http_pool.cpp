@@ -79,6 +79,17 @@ PoolState::PoolState(asio::any_io_executor executor_, Origin origin_, PoolOption
   boost::system::error_code ec;
   asio::ip::make_address(origin.host, ec);
   host_is_address = !ec;
+  if (!options.proxy.empty()) {
+    auto parsed = parse_proxy_url(options.proxy);
+    if (auto* error = std::get_if<std::string>(&parsed)) {
+      setup_error = "proxy: " + *error;
+      return;
+    }
+    proxy.emplace(std::move(std::get<ProxyUrl>(parsed)));
+    proxy_authority = upstream::authority(proxy->origin);
+    asio::ip::make_address(proxy->origin.host, ec);
+    proxy_is_address = !ec;
+  }
   if (origin.tls) {
     auto ctx = make_tls_context(options);
     if (auto* error = std::get_if<std::string>(&ctx)) {

@@ -11,6 +11,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
@@ -53,6 +54,10 @@ struct PoolState : std::enable_shared_from_this<PoolState> {
   std::string authority;    // "host:port", for messages
   std::string host_header;  // the port only when not the scheme's default
   bool host_is_address = false;
+  // With a proxy, connections dial it and tunnel to `origin` through it.
+  std::optional<ProxyUrl> proxy;
+  std::string proxy_authority;  // "host:port" of the proxy, for messages
+  bool proxy_is_address = false;
   std::optional<boost::asio::ssl::context> tls_context;
   std::string setup_error;
 
@@ -80,7 +85,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void abandon();
 
  private:
-  enum class Phase { resolve, connect, handshake, write, read };
+  enum class Phase { resolve, connect, tunnel, handshake, write, read };
   using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
 
   boost::beast::tcp_stream& lowest();
@@ -97,6 +102,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_resolved(const boost::system::error_code& ec,
                    const boost::asio::ip::tcp::resolver::results_type& results);
   void on_connected(const boost::system::error_code& ec);
+  void open_tunnel();
+  void on_tunnel_written(const boost::system::error_code& ec);
+  void on_tunnel_answer(const boost::system::error_code& ec);
+  void on_tunnel_ready();
   void on_handshake(const boost::system::error_code& ec);
   void write();
   void on_written(const boost::system::error_code& ec);
@@ -116,6 +125,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::beast::flat_buffer buffer_;
   boost::beast::http::request<boost::beast::http::string_body> request_;
   std::optional<boost::beast::http::response_parser<boost::beast::http::string_body>> parser_;
+  // The CONNECT exchange; the request may hold proxy credentials, so it is
+  // wiped once written.
+  std::string tunnel_request_;
+  std::optional<boost::beast::http::response_parser<boost::beast::http::empty_body>> tunnel_parser_;
   HttpPool::Callback done_;
   std::chrono::steady_clock::time_point deadline_;
   bool connected_ = false;  // TCP (and TLS) is up: a request can be written

@@ -1,5 +1,6 @@
 #include "jobwatch/watch/engine.hpp"
 
+#include "jobwatch/schedule/adaptive_rate.hpp"
 #include "jobwatch/schedule/rate_limiter.hpp"
 #include "jobwatch/watch/poll_step.hpp"
 #include "jobwatch/watch/watch_table.hpp"
@@ -90,6 +91,7 @@ struct Engine::Impl {
       : api(job_api),
         journal(watch_journal),
         limiter(config.api.rate_limit),
+        adaptive(config.api.rate_limit),
         timer(executor),
         sweep_timer(executor),
         rng(std::random_device{}()) {
@@ -101,7 +103,8 @@ struct Engine::Impl {
     max_in_flight = static_cast<std::size_t>(std::max(1, config.api.max_connections));
     max_watches = config.control.max_watches;
     retention = config.state.retention;
-    limiter.set_rate(config.api.rate_limit);
+    adaptive.set_configured(config.api.rate_limit);
+    limiter.set_rate(adaptive.rate());
   }
 
   // --- the due-queue loop -------------------------------------------------
@@ -128,6 +131,7 @@ struct Engine::Impl {
   void pump() {
     if (stopped) return;
     const SteadyTime now = steady_clock::now();
+    recover_rate(now);
     while (!due.empty()) {
       const DueQueue::Entry entry = due.top();
       if (!is_current(entry)) {
@@ -164,6 +168,7 @@ struct Engine::Impl {
   void on_answer(Index index, std::uint32_t generation, upstream::Answer answer) {
     --in_flight;
     count_answer(answer);
+    if (answer.kind == upstream::AnswerKind::throttled) slow_down(steady_clock::now());
     if (stopped) return;
     if (!table.contains(index) || table.at(index).generation != generation) {
       pump();  // cancelled while the poll was out
@@ -172,7 +177,7 @@ struct Engine::Impl {
     Watch& w = table.at(index);
     w.in_flight = false;
     if (answer.kind != upstream::AnswerKind::ok && answer.kind != upstream::AnswerKind::not_found)
-      spdlog::debug("poll {}/{}: {}", w.job.project_id, w.job.job_id, answer.describe());
+      log_poll_error(w.job, answer);
     StepResult step = apply_answer(w, answer, poll, wall_now(), jitter(rng));
     if (step.changed) record(index, step.events);
     if (step.finished) {
@@ -183,6 +188,51 @@ struct Engine::Impl {
       notify_change(index);
     }
     pump();
+  }
+
+  // SPEC §1: 429/503 slow the shared budget (AIMD, see AdaptiveRate);
+  // Retry-After is honoured per watch by the poll policy on top of this.
+  void slow_down(SteadyTime now) {
+    if (!adaptive.on_throttled(now)) return;
+    limiter.set_rate(adaptive.rate());
+    if (!rate_lowered_logged) {
+      rate_lowered_logged = true;
+      spdlog::info("upstream throttling: request rate lowered to {:.2f}/s (configured {:.2f}/s)",
+                   adaptive.rate(), adaptive.configured());
+    } else {
+      spdlog::debug("upstream throttling: request rate lowered to {:.2f}/s", adaptive.rate());
+    }
+  }
+
+  void recover_rate(SteadyTime now) {
+    if (!adaptive.adapted()) return;
+    limiter.set_rate(adaptive.update(now));
+    if (!adaptive.adapted() && rate_lowered_logged) {
+      rate_lowered_logged = false;
+      spdlog::info("upstream throttling over: request rate back to {:.2f}/s", adaptive.rate());
+    }
+  }
+
+  // Poll failures are worth a warn line — a bad certificate or a revoked
+  // token shows up in the log, not only in Show — but a storm of them must
+  // not flood the journal: a few per window, then a count of the rest.
+  void log_poll_error(const JobRef& job, const upstream::Answer& answer) {
+    const SteadyTime now = steady_clock::now();
+    if (now - error_window_start >= poll_error_window) {
+      if (errors_suppressed > 0)
+        spdlog::warn("{} more poll error(s) in the last {} s were not logged", errors_suppressed,
+                     std::chrono::duration_cast<std::chrono::seconds>(poll_error_window).count());
+      error_window_start = now;
+      errors_logged = 0;
+      errors_suppressed = 0;
+    }
+    if (errors_logged < poll_errors_per_window) {
+      ++errors_logged;
+      spdlog::warn("poll {}/{}: {}", job.project_id, job.job_id, answer.describe());
+    } else {
+      ++errors_suppressed;
+      spdlog::debug("poll {}/{}: {}", job.project_id, job.job_id, answer.describe());
+    }
   }
 
   void schedule(Index index, milliseconds gap) {
@@ -254,6 +304,12 @@ struct Engine::Impl {
     if (any_finished) arm_sweep();
   }
 
+  static constexpr milliseconds poll_error_window{10'000};
+  static constexpr int poll_errors_per_window = 5;
+  SteadyTime error_window_start{};
+  int errors_logged = 0;
+  std::uint64_t errors_suppressed = 0;
+
   upstream::JobApi& api;
   Journal* journal = nullptr;
   config::PollConfig poll;
@@ -261,6 +317,8 @@ struct Engine::Impl {
   std::size_t max_watches = 0;
   milliseconds retention{0};
   schedule::RateLimiter limiter;
+  schedule::AdaptiveRate adaptive;  // sets the limiter's rate
+  bool rate_lowered_logged = false;
   WatchTable table;
   DueQueue due;
   asio::steady_timer timer;
@@ -459,7 +517,9 @@ boost::json::object Engine::stats() const {
   polls["by_http_status"] = std::move(by_http);
   polls["in_flight"] = s.in_flight;
   polls["due_queue"] = s.due.size();
-  polls["rate_limit"] = s.limiter.rate();
+  polls["rate_limit"] = s.limiter.rate();  // effective, after AIMD
+  polls["rate_limit_configured"] = s.adaptive.configured();
+  polls["throttled_total"] = s.adaptive.throttled_total();
 
   boost::json::object events;
   for (std::size_t i = 0; i < s.events_by_type.size(); ++i)

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <vector>
 
@@ -42,6 +43,9 @@ class Persistence final : public watch::Journal, public sinks::DeliveryObserver 
 
  private:
   void schedule_flush();
+  // Delivery bookkeeping may wait a moment: losing it in a crash only
+  // means a duplicate delivery, which the promise allows.
+  void schedule_bookkeeping_flush();
 
   boost::asio::any_io_executor executor_;
   store::Store& store_;
@@ -50,6 +54,8 @@ class Persistence final : public watch::Journal, public sinks::DeliveryObserver 
   // Events whose outbox rows are in buffer_: handed to the sinks after commit.
   std::vector<std::shared_ptr<const watch::Event>> awaiting_commit_;
   bool flush_posted_ = false;
+  boost::asio::steady_timer bookkeeping_timer_;
+  bool bookkeeping_armed_ = false;
   bool last_flush_failed_ = false;
   std::uint64_t commits_ = 0;
   std::uint64_t commit_failures_ = 0;

@@ -6,6 +6,8 @@
 
 #include "jobwatch/upstream/http_pool.hpp"
 
+#include <boost/json/object.hpp>
+
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -31,8 +33,15 @@ class Authenticator {
   // The upstream answered 401: drop cached credentials so the next prepare()
   // refreshes them. Returns true when a retry can help (a refreshable token).
   virtual bool invalidate() { return false; }
+  // The upstream answered 401 with `response`: what HttpJobApi calls. AK/SK
+  // looks at it for clock skew (and corrects X-Sdk-Date); the others
+  // invalidate(). Returns true when one retry can help.
+  virtual bool on_unauthorized(const HttpResponse& /*response*/) { return invalidate(); }
   // Shown in Stats/Show: "token", "none", "iam-password (token valid 41m)".
   virtual std::string describe() const = 0;
+  // Counters and state for Stats (e.g. IAM refreshes and failures); empty
+  // for auth types with nothing to report. Never a secret.
+  virtual boost::json::object stats() const { return {}; }
 };
 
 // Builds the authenticator for api.auth. Reads secrets (inline or *_file) at

@@ -51,6 +51,7 @@ class HttpJobApi final : public JobApi {
   const HttpPool& pool() const { return pool_; }
   HttpPool& pool() { return pool_; }  // close() at shutdown
   std::string auth_description() const { return auth_->describe(); }
+  boost::json::object auth_stats() const { return auth_->stats(); }
 
   HttpJobApi(boost::asio::any_io_executor executor, ParsedUrl endpoint, PoolOptions options,
              std::unique_ptr<Authenticator> auth);

@@ -34,6 +34,14 @@ std::string authority(const Origin& origin);
 // The Host header the pool sends: the port only when not the scheme's
 // default. Request signers (AK/SK) sign this exact value.
 std::string host_header(const Origin& origin);
+// A forward proxy to tunnel through with HTTP CONNECT, from
+// "http://[user:password@]host[:port]" (percent-encoded user info becomes
+// Basic proxy credentials). Errors never quote the URL.
+struct ProxyUrl {
+  Origin origin;              // the proxy itself; tls is false
+  std::string authorization;  // "Basic …" or empty: a secret, never logged
+};
+std::variant<ProxyUrl, std::string> parse_proxy_url(std::string_view url);
 // Percent-encodes everything but RFC 3986 unreserved characters, so the
 // result is safe as one path segment.
 std::string percent_encode(std::string_view segment);
@@ -65,6 +73,10 @@ struct PoolOptions {
   std::chrono::milliseconds request_timeout{10'000};
   bool verify_tls = true;
   std::string ca_file;  // empty: system store
+  // A proxy URL (see parse_proxy_url): every connection is a CONNECT tunnel
+  // through it, TLS (and its checks) still end to end with the origin.
+  // Empty: direct. request_timeout covers the proxy exchange too.
+  std::string proxy;
   std::string user_agent;  // "jobwatch/<version>"
   // A larger response is a protocol error (and its connection is dropped).
   std::size_t max_response_body = 4 * 1024 * 1024;

@@ -91,12 +91,10 @@ TEST(Auth, TokenWithControlCharactersIsRefusedWithoutEchoingIt) {
   EXPECT_EQ(error.find("sekrit"), std::string::npos) << error;
 }
 
-TEST(Auth, LaterTypesAreNotSupportedYet) {
+TEST(Auth, IamPasswordNeedsTheEventLoop) {
   config::ApiConfig api;
-  api.auth.type = config::AuthType::aksk;
-  EXPECT_EQ(make_error(api), "auth type 'aksk' is not supported yet");
   api.auth.type = config::AuthType::iam_password;
-  EXPECT_EQ(make_error(api), "auth type 'iam-password' is not supported yet");
+  EXPECT_EQ(make_error(api), "api.auth: iam-password needs the daemon's event loop");
 }
 
 }  // namespace
