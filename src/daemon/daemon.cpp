@@ -1,26 +1,26 @@
 #include "jobwatch/daemon/daemon.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <system_error>
+
 #include "jobwatch/config/loader.hpp"
 #include "jobwatch/control/server.hpp"
 #include "jobwatch/control/service.hpp"
 #include "jobwatch/daemon/logging.hpp"
 #include "jobwatch/daemon/notify.hpp"
 #include "jobwatch/daemon/persistence.hpp"
+#include "jobwatch/sinks/dispatcher.hpp"
 #include "jobwatch/store/rows.hpp"
 #include "jobwatch/store/store.hpp"
-#include "jobwatch/sinks/dispatcher.hpp"
 #include "jobwatch/upstream/http_job_api.hpp"
 #include "jobwatch/watch/engine.hpp"
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <spdlog/spdlog.h>
-
-#include <csignal>
-#include <cstdio>
-#include <filesystem>
-#include <system_error>
 
 namespace jobwatch::daemon {
 namespace {
@@ -32,7 +32,8 @@ using namespace std::chrono_literals;
 constexpr auto shutdown_drain = 5s;
 
 void print_diagnostics(const config::LoadResult& loaded) {
-  for (const config::Diagnostic& d : loaded.errors) std::fprintf(stderr, "%s\n", d.to_string().c_str());
+  for (const config::Diagnostic& d : loaded.errors)
+    std::fprintf(stderr, "%s\n", d.to_string().c_str());
 }
 
 // Everything that lives for one run of the daemon, in construction order
@@ -40,7 +41,10 @@ void print_diagnostics(const config::LoadResult& loaded) {
 class Daemon {
  public:
   Daemon(std::string config_path, config::Config config)
-      : config_path_(std::move(config_path)), config_(std::move(config)), signals_(io_), drain_timer_(io_) {}
+      : config_path_(std::move(config_path)),
+        config_(std::move(config)),
+        signals_(io_),
+        drain_timer_(io_) {}
 
   ~Daemon() {
     if (dispatcher_) dispatcher_->set_observer(nullptr);
@@ -62,14 +66,16 @@ class Daemon {
     }
     api_ = std::move(std::get<0>(api));
     if (!config_.api.tls.verify) {
-      spdlog::warn("api.tls.verify is false: the upstream's certificate is NOT checked; anyone on "
-                   "the path can read and forge API traffic");
+      spdlog::warn(
+          "api.tls.verify is false: the upstream's certificate is NOT checked; anyone on "
+          "the path can read and forge API traffic");
     }
     if (!config_.api.proxy.empty()) {
       // The authority only: a proxy URL may carry credentials.
       auto parsed = upstream::parse_proxy_url(config_.api.proxy);
       if (auto* proxy = std::get_if<upstream::ProxyUrl>(&parsed)) {
-        spdlog::info("upstream: through HTTP proxy {} (CONNECT)", upstream::authority(proxy->origin));
+        spdlog::info("upstream: through HTTP proxy {} (CONNECT)",
+                     upstream::authority(proxy->origin));
       }
     }
 
@@ -82,12 +88,14 @@ class Daemon {
 
     persistence_ = std::make_unique<Persistence>(io_.get_executor(), *store_, *dispatcher_);
     dispatcher_->set_observer(persistence_.get());
-    engine_ = std::make_unique<watch::Engine>(io_.get_executor(), config_, *api_, persistence_.get());
+    engine_ =
+        std::make_unique<watch::Engine>(io_.get_executor(), config_, *api_, persistence_.get());
     if (!restore_state()) return exit_unavailable;
 
     service_ = std::make_unique<control::Service>(io_.get_executor(), *engine_, config_,
                                                   [this] { return stats(); });
-    server_ = std::make_unique<control::ControlServer>(io_.get_executor(), config_.control, *service_);
+    server_ =
+        std::make_unique<control::ControlServer>(io_.get_executor(), config_.control, *service_);
     const int inherited = inherited_control_socket();
     if (inherited < 0) make_socket_dir();
     if (auto error = server_->listen(inherited)) {
@@ -100,13 +108,14 @@ class Daemon {
     signals_.add(SIGHUP);
     wait_for_signal();
 
-    const auto ready_after =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-    spdlog::info("jobwatchd {} ready in {} ms: upstream {} ({}), control socket {}, state {}, {} sink(s)",
-                 JOBWATCH_VERSION, ready_after.count(), upstream::endpoint_for(config_.api),
-                 api_->auth_description(),
-                 inherited >= 0 ? std::string("(from systemd)") : config_.control.socket,
-                 store_->path(), config_.sinks.size());
+    const auto ready_after = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    spdlog::info(
+        "jobwatchd {} ready in {} ms: upstream {} ({}), control socket {}, state {}, {} sink(s)",
+        JOBWATCH_VERSION, ready_after.count(), upstream::endpoint_for(config_.api),
+        api_->auth_description(),
+        inherited >= 0 ? std::string("(from systemd)") : config_.control.socket, store_->path(),
+        config_.sinks.size());
     notify_ready();
     notify_status(status_line());
     io_.run();
@@ -117,8 +126,9 @@ class Daemon {
   // Watches and undelivered events of the previous run; finished watches
   // past their retention are dropped first.
   bool restore_state() {
-    const auto cutoff = std::chrono::time_point_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now()) - config_.state.retention;
+    const auto cutoff =
+        std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()) -
+        config_.state.retention;
     auto purged = store_->purge_finished_before(cutoff);
     if (auto* error = std::get_if<store::StoreError>(&purged)) return fail_state(*error);
 
@@ -126,7 +136,8 @@ class Daemon {
     if (auto* error = std::get_if<store::StoreError>(&watches)) return fail_state(*error);
     std::vector<watch::Watch> restored;
     restored.reserve(std::get<0>(watches).size());
-    for (const store::StoredWatch& stored : std::get<0>(watches)) restored.push_back(store::to_watch(stored));
+    for (const store::StoredWatch& stored : std::get<0>(watches))
+      restored.push_back(store::to_watch(stored));
     const std::size_t watch_count = restored.size();
     engine_->restore(std::move(restored));
 
@@ -136,8 +147,8 @@ class Daemon {
     for (store::OutboxRow& row : std::get<0>(outbox)) {
       auto event = sinks::Dispatcher::event_from_document(row.document);
       if (!event) {
-        spdlog::warn("state: outbox row {} for sink {} does not parse; left in the store", row.event_id,
-                     row.sink);
+        spdlog::warn("state: outbox row {} for sink {} does not parse; left in the store",
+                     row.event_id, row.sink);
         continue;
       }
       owed.push_back({std::make_shared<const watch::Event>(std::move(*event)), row.sink,
@@ -147,9 +158,10 @@ class Daemon {
     const std::size_t owed_count = owed.size();
     const auto orphans = dispatcher_->restore(std::move(owed));
     if (!orphans.empty())
-      spdlog::warn("state: {} undelivered event(s) are owed to sinks no longer configured; they stay "
-                   "in the store until such a sink is configured again",
-                   orphans.size());
+      spdlog::warn(
+          "state: {} undelivered event(s) are owed to sinks no longer configured; they stay "
+          "in the store until such a sink is configured again",
+          orphans.size());
 
     auto dead = store_->count_dead_letters();
     if (auto* error = std::get_if<store::StoreError>(&dead)) return fail_state(*error);
@@ -237,6 +249,7 @@ class Daemon {
   void drain() {
     if (dispatcher_->in_flight() == 0 || std::chrono::steady_clock::now() >= drain_deadline_) {
       dispatcher_->stop();
+      engine_->checkpoint();
       persistence_->flush();
       if (dispatcher_->pending() > 0)
         spdlog::info("stopping: {} event deliveries stay in the outbox for the next start",

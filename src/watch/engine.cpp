@@ -1,77 +1,14 @@
 #include "jobwatch/watch/engine.hpp"
 
-#include "jobwatch/schedule/adaptive_rate.hpp"
-#include "jobwatch/schedule/rate_limiter.hpp"
-#include "jobwatch/watch/poll_step.hpp"
-#include "jobwatch/watch/watch_table.hpp"
-
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
-
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
-#include <map>
-#include <random>
+#include <boost/asio/post.hpp>
+
+#include "engine_impl.hpp"
 
 namespace jobwatch::watch {
-namespace {
-
-namespace asio = boost::asio;
-using std::chrono::milliseconds;
-using std::chrono::steady_clock;
-using Index = WatchTable::Index;
-
-model::WallTime wall_now() {
-  return std::chrono::time_point_cast<milliseconds>(std::chrono::system_clock::now());
-}
-
-Outcome outcome_of(WatchState state) {
-  switch (state) {
-    case WatchState::succeeded:
-      return Outcome::succeeded;
-    case WatchState::failed:
-      return Outcome::failed;
-    default:
-      return Outcome::abandoned;
-  }
-}
-
-WatchInfo info_of(const Watch& w) {
-  WatchInfo info;
-  info.job = w.job;
-  info.labels = w.labels;
-  info.status = w.state;
-  info.subjobs_total = w.subjobs_total;
-  info.subjobs_done = w.subjobs_done;
-  info.polls = w.polls;
-  info.last_poll_at = w.last_poll_at;
-  info.next_poll_at = w.next_poll_at;
-  info.expected_end_time = w.expected_end;
-  info.last_error = w.last_error;
-  info.abandon_reason = w.abandon_reason;
-  return info;
-}
-
-// Listeners are few (sinks, Wait and Follow clients) and may unsubscribe
-// while being called, so each call works on a copy of the function.
-template <class Listener, class Arg>
-void notify(const std::map<SubscriptionId, Listener>& listeners, const Arg& arg) {
-  if (listeners.empty()) return;
-  std::vector<SubscriptionId> ids;
-  ids.reserve(listeners.size());
-  for (const auto& [id, fn] : listeners) ids.push_back(id);
-  for (SubscriptionId id : ids) {
-    auto it = listeners.find(id);
-    if (it == listeners.end()) continue;
-    Listener fn = it->second;
-    fn(arg);
-  }
-}
-
-}  // namespace
 
 std::string_view outcome_name(Outcome outcome) {
   switch (outcome) {
@@ -84,262 +21,6 @@ std::string_view outcome_name(Outcome outcome) {
   }
   return "abandoned";
 }
-
-struct Engine::Impl {
-  Impl(asio::any_io_executor executor, const config::Config& config, upstream::JobApi& job_api,
-       Journal* watch_journal)
-      : api(job_api),
-        journal(watch_journal),
-        limiter(config.api.rate_limit),
-        adaptive(config.api.rate_limit),
-        timer(executor),
-        sweep_timer(executor),
-        rng(std::random_device{}()) {
-    apply(config);
-  }
-
-  void apply(const config::Config& config) {
-    poll = config.poll;
-    max_in_flight = static_cast<std::size_t>(std::max(1, config.api.max_connections));
-    max_watches = config.control.max_watches;
-    retention = config.state.retention;
-    adaptive.set_configured(config.api.rate_limit);
-    limiter.set_rate(adaptive.rate());
-  }
-
-  // --- the due-queue loop -------------------------------------------------
-
-  bool is_current(const DueQueue::Entry& e) const {
-    if (!table.contains(e.index)) return false;
-    const Watch& w = table.at(e.index);
-    return w.generation == e.generation && !w.in_flight && !is_finished(w.state) && w.due == e.due;
-  }
-
-  void arm(SteadyTime at) {
-    if (timer_at && *timer_at <= at) return;
-    timer_at = at;
-    timer.expires_at(at);
-    timer.async_wait([this, life = alive](boost::system::error_code ec) {
-      if (!*life || ec == asio::error::operation_aborted) return;
-      timer_at.reset();
-      pump();
-    });
-  }
-
-  // Starts every due poll the connection cap and the rate budget allow;
-  // otherwise arms the one timer for when the next can start.
-  void pump() {
-    if (stopped) return;
-    const SteadyTime now = steady_clock::now();
-    recover_rate(now);
-    while (!due.empty()) {
-      const DueQueue::Entry entry = due.top();
-      if (!is_current(entry)) {
-        due.pop();
-        continue;
-      }
-      if (entry.due > now) return arm(entry.due);
-      if (in_flight >= max_in_flight) return;  // a completion pumps again
-      Watch& w = table.at(entry.index);
-      if (auto expired = expire_if_due(w, wall_now())) {
-        due.pop();
-        std::vector<Event> events{std::move(*expired)};
-        record(entry.index, events);
-        on_finished(entry.index, events);
-        continue;
-      }
-      if (!limiter.try_acquire(now)) return arm(now + limiter.wait_time(now));
-      due.pop();
-      start_poll(entry.index);
-    }
-  }
-
-  void start_poll(Index index) {
-    Watch& w = table.at(index);
-    w.in_flight = true;
-    ++in_flight;
-    api.fetch(w.job.project_id, w.job.job_id,
-              [this, life = alive, index, generation = w.generation](upstream::Answer answer) {
-                if (!*life) return;
-                on_answer(index, generation, std::move(answer));
-              });
-  }
-
-  void on_answer(Index index, std::uint32_t generation, upstream::Answer answer) {
-    --in_flight;
-    count_answer(answer);
-    if (answer.kind == upstream::AnswerKind::throttled) slow_down(steady_clock::now());
-    if (stopped) return;
-    if (!table.contains(index) || table.at(index).generation != generation) {
-      pump();  // cancelled while the poll was out
-      return;
-    }
-    Watch& w = table.at(index);
-    w.in_flight = false;
-    if (answer.kind != upstream::AnswerKind::ok && answer.kind != upstream::AnswerKind::not_found)
-      log_poll_error(w.job, answer);
-    StepResult step = apply_answer(w, answer, poll, wall_now(), jitter(rng));
-    if (step.changed) record(index, step.events);
-    if (step.finished) {
-      on_finished(index, step.events);
-    } else {
-      emit(step.events);
-      schedule(index, step.next_gap);
-      notify_change(index);
-    }
-    pump();
-  }
-
-  // SPEC §1: 429/503 slow the shared budget (AIMD, see AdaptiveRate);
-  // Retry-After is honoured per watch by the poll policy on top of this.
-  void slow_down(SteadyTime now) {
-    if (!adaptive.on_throttled(now)) return;
-    limiter.set_rate(adaptive.rate());
-    if (!rate_lowered_logged) {
-      rate_lowered_logged = true;
-      spdlog::info("upstream throttling: request rate lowered to {:.2f}/s (configured {:.2f}/s)",
-                   adaptive.rate(), adaptive.configured());
-    } else {
-      spdlog::debug("upstream throttling: request rate lowered to {:.2f}/s", adaptive.rate());
-    }
-  }
-
-  void recover_rate(SteadyTime now) {
-    if (!adaptive.adapted()) return;
-    limiter.set_rate(adaptive.update(now));
-    if (!adaptive.adapted() && rate_lowered_logged) {
-      rate_lowered_logged = false;
-      spdlog::info("upstream throttling over: request rate back to {:.2f}/s", adaptive.rate());
-    }
-  }
-
-  // Poll failures are worth a warn line — a bad certificate or a revoked
-  // token shows up in the log, not only in Show — but a storm of them must
-  // not flood the journal: a few per window, then a count of the rest.
-  void log_poll_error(const JobRef& job, const upstream::Answer& answer) {
-    const SteadyTime now = steady_clock::now();
-    if (now - error_window_start >= poll_error_window) {
-      if (errors_suppressed > 0)
-        spdlog::warn("{} more poll error(s) in the last {} s were not logged", errors_suppressed,
-                     std::chrono::duration_cast<std::chrono::seconds>(poll_error_window).count());
-      error_window_start = now;
-      errors_logged = 0;
-      errors_suppressed = 0;
-    }
-    if (errors_logged < poll_errors_per_window) {
-      ++errors_logged;
-      spdlog::warn("poll {}/{}: {}", job.project_id, job.job_id, answer.describe());
-    } else {
-      ++errors_suppressed;
-      spdlog::debug("poll {}/{}: {}", job.project_id, job.job_id, answer.describe());
-    }
-  }
-
-  void schedule(Index index, milliseconds gap) {
-    Watch& w = table.at(index);
-    w.due = steady_clock::now() + gap;
-    w.next_poll_at = wall_now() + gap;
-    due.push({w.due, index, w.generation});
-  }
-
-  void record(Index index, const std::vector<Event>& events) {
-    if (journal) journal->record_change(table.at(index), events);
-  }
-
-  void on_finished(Index index, const std::vector<Event>& events) {
-    Watch& w = table.at(index);
-    --active;
-    spdlog::debug("watch {}/{} finished: {}", w.job.project_id, w.job.job_id, state_name(w.state));
-    emit(events);
-    notify_change(index);
-    arm_sweep();
-  }
-
-  void emit(const std::vector<Event>& events) {
-    for (const Event& event : events) {
-      ++events_by_type[static_cast<std::size_t>(event.type)];
-      notify(event_listeners, event);
-    }
-  }
-
-  void notify_change(Index index) {
-    if (change_listeners.empty()) return;
-    notify(change_listeners, info_of(table.at(index)));
-  }
-
-  void count_answer(const upstream::Answer& answer) {
-    ++polls_by_answer[static_cast<std::size_t>(answer.kind)];
-    if (answer.http_status != 0) ++polls_by_http[answer.http_status];
-  }
-
-  // Finished watches stay visible for state.retention, then go.
-  void arm_sweep() {
-    if (sweep_armed) return;
-    sweep_armed = true;
-    const auto period = std::clamp<milliseconds>(retention / 10, milliseconds(1000), milliseconds(60'000));
-    sweep_timer.expires_after(period);
-    sweep_timer.async_wait([this, life = alive](boost::system::error_code ec) {
-      if (!*life || ec == asio::error::operation_aborted) return;
-      sweep_armed = false;
-      sweep();
-    });
-  }
-
-  void sweep() {
-    const model::WallTime cutoff = wall_now() - retention;
-    std::vector<Index> expired;
-    bool any_finished = false;
-    table.for_each_index([&](Index i) {
-      const Watch& w = table.at(i);
-      if (!is_finished(w.state)) return;
-      if (w.finished_at <= cutoff)
-        expired.push_back(i);
-      else
-        any_finished = true;
-    });
-    for (Index i : expired) {
-      if (journal) journal->record_removed(table.at(i).job);
-      table.erase(i);
-    }
-    if (any_finished) arm_sweep();
-  }
-
-  static constexpr milliseconds poll_error_window{10'000};
-  static constexpr int poll_errors_per_window = 5;
-  SteadyTime error_window_start{};
-  int errors_logged = 0;
-  std::uint64_t errors_suppressed = 0;
-
-  upstream::JobApi& api;
-  Journal* journal = nullptr;
-  config::PollConfig poll;
-  std::size_t max_in_flight = 16;
-  std::size_t max_watches = 0;
-  milliseconds retention{0};
-  schedule::RateLimiter limiter;
-  schedule::AdaptiveRate adaptive;  // sets the limiter's rate
-  bool rate_lowered_logged = false;
-  WatchTable table;
-  DueQueue due;
-  asio::steady_timer timer;
-  std::optional<SteadyTime> timer_at;
-  asio::steady_timer sweep_timer;
-  bool sweep_armed = false;
-  std::size_t in_flight = 0;
-  std::size_t active = 0;
-  bool stopped = false;
-  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
-  std::mt19937_64 rng;
-  std::uniform_real_distribution<double> jitter{0.0, 1.0};
-
-  SubscriptionId next_subscription = 1;
-  std::map<SubscriptionId, EventListener> event_listeners;
-  std::map<SubscriptionId, ChangeListener> change_listeners;
-
-  std::array<std::uint64_t, 9> polls_by_answer{};
-  std::map<unsigned, std::uint64_t> polls_by_http;
-  std::array<std::uint64_t, 5> events_by_type{};
-};
 
 Engine::Engine(asio::any_io_executor executor, const config::Config& config, upstream::JobApi& api,
                Journal* journal)
@@ -413,8 +94,7 @@ std::variant<std::vector<WatchInfo>, EngineError> Engine::watch(const WatchReque
   for (const JobRef& job : request.jobs) {
     const Index index = *s.table.find(job);
     replies.push_back(info_of(s.table.at(index)));
-    replies.back().created =
-        std::find(created.begin(), created.end(), index) != created.end();
+    replies.back().created = std::find(created.begin(), created.end(), index) != created.end();
   }
   // Pump after the reply is built: a batch of Watch calls in one loop turn
   // starts its polls together.
@@ -539,6 +219,12 @@ std::size_t Engine::active_watches() const {
 void Engine::reconfigure(const config::Config& config) {
   impl_->apply(config);
   impl_->pump();
+}
+
+void Engine::checkpoint() {
+  Impl& s = *impl_;
+  if (!s.journal) return;
+  s.table.for_each([&](const Watch& w) { s.journal->record_change(w, {}); });
 }
 
 void Engine::stop() {

@@ -107,6 +107,10 @@ class Engine {
   void reconfigure(const config::Config& config);
   // Stops issuing polls; answers still in flight are dropped.
   void stop();
+  // Hands every watch to the journal once more (shutdown), so bookkeeping
+  // that is not written on each poll (poll counts, last poll, last error)
+  // survives a clean restart too.
+  void checkpoint();
 
  private:
   struct Impl;
