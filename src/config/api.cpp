@@ -1,10 +1,10 @@
 // The api section: where the job API is, how to authenticate, how hard to
 // push it.
-#include "sections.hpp"
-#include "syntax.hpp"
-
 #include <algorithm>
 #include <variant>
+
+#include "sections.hpp"
+#include "syntax.hpp"
 
 namespace jobwatch::config::detail {
 namespace {
@@ -69,10 +69,10 @@ const AuthKind auth_kinds[] = {
 };
 
 void read_auth(const MapReader& api_map, ApiConfig& api) {
-  MapReader map = api_map.section(
-      "auth", {"type", "token", "token_file", "iam_endpoint", "domain", "user", "password",
-               "password_file", "access_key", "secret_key", "secret_key_file", "security_token",
-               "security_token_file"});
+  MapReader map =
+      api_map.section("auth", {"type", "token", "token_file", "iam_endpoint", "domain", "user",
+                               "password", "password_file", "access_key", "secret_key",
+                               "secret_key_file", "security_token", "security_token_file"});
   if (!map.present()) return;
   AuthConfig& auth = api.auth;
   if (!map.has("type")) {
@@ -81,9 +81,8 @@ void read_auth(const MapReader& api_map, ApiConfig& api) {
   }
   auto type = map.choice("type", {"token", "iam-password", "aksk", "none"});
   if (!type) return;
-  const AuthKind* kind =
-      &*std::find_if(std::begin(auth_kinds), std::end(auth_kinds),
-                     [&](const AuthKind& k) { return k.name == *type; });
+  const AuthKind* kind = &*std::find_if(std::begin(auth_kinds), std::end(auth_kinds),
+                                        [&](const AuthKind& k) { return k.name == *type; });
   auth.type = kind->type;
 
   // A key of another auth type is a leftover or a mistake; either way it
@@ -117,8 +116,9 @@ void read_auth(const MapReader& api_map, ApiConfig& api) {
       } else if (auto derived = default_iam_endpoint(api)) {
         auth.iam_endpoint = *derived;
       } else if (!api.endpoint.empty()) {
-        map.error("type", "type 'iam-password' needs iam_endpoint: it cannot be derived from "
-                          "api.endpoint (only from api.region or a *.myhuaweicloud.com host)");
+        map.error("type",
+                  "type 'iam-password' needs iam_endpoint: it cannot be derived from "
+                  "api.endpoint (only from api.region or a *.myhuaweicloud.com host)");
       }
       if (api.project_id.empty()) {
         map.error("type", "type 'iam-password' needs api.project_id (the token is scoped to it)");
@@ -140,8 +140,9 @@ void read_auth(const MapReader& api_map, ApiConfig& api) {
 }  // namespace
 
 void read_api(const MapReader& root, ApiConfig& api) {
-  MapReader map = root.section("api", {"endpoint", "region", "project_id", "auth", "request_timeout",
-                                       "max_connections", "rate_limit", "tls", "proxy"});
+  MapReader map =
+      root.section("api", {"endpoint", "region", "project_id", "auth", "request_timeout",
+                           "max_connections", "rate_limit", "tls", "proxy"});
   if (auto v = read_url(map, "endpoint", {})) api.endpoint = *v;
   if (auto v = map.nonempty_string("region")) {
     if (is_region(*v)) {

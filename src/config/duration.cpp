@@ -20,7 +20,9 @@ constexpr std::array<Unit, 5> units{{
     {"ms", 1},
 }};
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 struct Number {
   std::int64_t whole;
@@ -90,7 +92,7 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
     std::int64_t unit_ms = units[unit_index].ms;
     std::int64_t whole = number->whole;
     if (whole > max_duration.count() / unit_ms) return std::nullopt;
-    std::int64_t frac_scaled = number->frac_nano * unit_ms;  // < 1e9 * 8.64e7: fits
+    std::int64_t frac_scaled = number->frac_nano * unit_ms;     // < 1e9 * 8.64e7: fits
     if (frac_scaled % 1'000'000'000 != 0) return std::nullopt;  // finer than 1 ms
     total += whole * unit_ms + frac_scaled / 1'000'000'000;
     if (total > max_duration.count()) return std::nullopt;

@@ -1,13 +1,13 @@
 #include "jobwatch/config/loader.hpp"
 
-#include "sections.hpp"
-#include "yaml_map.hpp"
-
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <system_error>
+
+#include "sections.hpp"
+#include "yaml_map.hpp"
 
 namespace jobwatch::config {
 namespace {

@@ -15,7 +15,9 @@ namespace {
 // device that never ends).
 constexpr std::size_t max_secret_size = 64 * 1024;
 
-std::string errno_text(int error) { return std::system_category().message(error); }
+std::string errno_text(int error) {
+  return std::system_category().message(error);
+}
 
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';

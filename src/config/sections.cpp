@@ -1,12 +1,13 @@
 // The sections besides api: polling, the control socket, state, sinks, log
 // and metrics.
-#include "jobwatch/config/duration.hpp"
 #include "sections.hpp"
-#include "syntax.hpp"
 
 #include <algorithm>
 #include <limits>
 #include <variant>
+
+#include "jobwatch/config/duration.hpp"
+#include "syntax.hpp"
 
 namespace jobwatch::config::detail {
 namespace {
@@ -17,8 +18,8 @@ constexpr std::size_t max_socket_path = 107;
 bool is_sink_name(std::string_view name) {
   if (name.empty() || name.size() > 63) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
   });
 }
 
@@ -86,8 +87,8 @@ void read_sink(const MapReader& map, SinkConfig& sink) {
       map.error("events", "must not be empty (leave it out to receive every event type)");
     }
     if (events->IsSequence()) {
-      const Names event_types = {"job.succeeded", "job.failed", "subjob.succeeded",
-                                     "subjob.failed", "watch.abandoned"};
+      const Names event_types = {"job.succeeded", "job.failed", "subjob.succeeded", "subjob.failed",
+                                 "watch.abandoned"};
       for (std::size_t i = 0; i < events->size(); ++i) {
         const YAML::Node item = (*events)[i];
         std::string where = map.path("events") + "[" + std::to_string(i) + "]";
@@ -98,9 +99,9 @@ void read_sink(const MapReader& map, SinkConfig& sink) {
         const std::string& name = item.Scalar();
         if (std::find(event_types.begin(), event_types.end(), name) == event_types.end()) {
           auto hint = closest(name, event_types);
-          map.diagnostics().add(
-              item.Mark(), where + ": unknown event type '" + name + "'" +
-                               (hint ? "; did you mean '" + std::string(*hint) + "'?" : ""));
+          map.diagnostics().add(item.Mark(),
+                                where + ": unknown event type '" + name + "'" +
+                                    (hint ? "; did you mean '" + std::string(*hint) + "'?" : ""));
           continue;
         }
         if (std::find(sink.events.begin(), sink.events.end(), name) == sink.events.end()) {
@@ -124,11 +125,11 @@ void read_poll(const MapReader& root, PollConfig& poll) {
   if (max) poll.max_interval = *max;
   if ((min || max) && poll.min_interval > poll.max_interval) {
     // Blame the key the user wrote (the later one when both are given).
-    std::string_view key = !max ? "min_interval"
-                            : !min ? "max_interval"
-                            : map.key_mark("min_interval").pos > map.key_mark("max_interval").pos
-                                ? "min_interval"
-                                : "max_interval";
+    std::string_view key = !max   ? "min_interval"
+                           : !min ? "max_interval"
+                           : map.key_mark("min_interval").pos > map.key_mark("max_interval").pos
+                               ? "min_interval"
+                               : "max_interval";
     map.error(key, "min_interval (" + format_duration(poll.min_interval) +
                        ") must not be longer than max_interval (" +
                        format_duration(poll.max_interval) + ")");
@@ -184,9 +185,9 @@ void read_sinks(const MapReader& root, std::vector<SinkConfig>& sinks) {
   for (std::size_t i = 0; i < list->size(); ++i) {
     const YAML::Node item = (*list)[i];
     std::string path = "sinks[" + std::to_string(i) + "]";
-    MapReader map(root.diagnostics(), item, path, item.Mark(),
-                  {"name", "type", "path", "url", "secret", "secret_file", "events", "max_age",
-                   "timeout"});
+    MapReader map(
+        root.diagnostics(), item, path, item.Mark(),
+        {"name", "type", "path", "url", "secret", "secret_file", "events", "max_age", "timeout"});
     if (!map.present()) {
       if (item.IsNull()) root.diagnostics().add(item.Mark(), path + ": expected a sink");
       continue;

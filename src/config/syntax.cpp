@@ -14,10 +14,12 @@ bool is_alnum(char c) {
 bool is_ipv6_literal(std::string_view text) {  // "[...]"
   if (text.size() < 4 || text.front() != '[' || text.back() != ']') return false;
   auto inner = text.substr(1, text.size() - 2);
-  return std::all_of(inner.begin(), inner.end(), [](char c) {
-    return c == ':' || c == '.' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-           (c >= 'A' && c <= 'F');
-  }) && inner.find(':') != std::string_view::npos;
+  return std::all_of(inner.begin(), inner.end(),
+                     [](char c) {
+                       return c == ':' || c == '.' || (c >= '0' && c <= '9') ||
+                              (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+                     }) &&
+         inner.find(':') != std::string_view::npos;
 }
 
 std::optional<int> parse_port(std::string_view text) {
@@ -54,7 +56,9 @@ bool split_host_port(std::string_view authority, std::string_view& host,
   return true;
 }
 
-bool is_host(std::string_view host) { return is_host_name(host) || is_ipv6_literal(host); }
+bool is_host(std::string_view host) {
+  return is_host_name(host) || is_ipv6_literal(host);
+}
 
 }  // namespace
 
@@ -86,7 +90,8 @@ std::variant<Url, UrlError> parse_url(std::string_view text, UrlRules rules) {
   auto rest = text.substr(sep + 3);
   auto authority_end = rest.find_first_of("/?#");
   auto authority = rest.substr(0, authority_end);
-  auto tail = authority_end == std::string_view::npos ? std::string_view{} : rest.substr(authority_end);
+  auto tail =
+      authority_end == std::string_view::npos ? std::string_view{} : rest.substr(authority_end);
 
   if (authority.find('@') != std::string_view::npos) {
     return UrlError{"user credentials in the URL are not supported"};
@@ -108,8 +113,7 @@ std::variant<Url, UrlError> parse_url(std::string_view text, UrlRules rules) {
   if (!rules.allow_path && !tail.empty() && tail != "/") {
     return UrlError{"the URL must not have a path or query (only scheme, host and port)"};
   }
-  if (std::any_of(tail.begin(), tail.end(),
-                  [](char c) { return c <= ' ' || c == '\x7f'; })) {
+  if (std::any_of(tail.begin(), tail.end(), [](char c) { return c <= ' ' || c == '\x7f'; })) {
     return UrlError{"the URL contains spaces or control characters"};
   }
   url.rest = std::string(tail);

@@ -1,12 +1,12 @@
 #include "yaml_map.hpp"
 
-#include "jobwatch/config/duration.hpp"
-#include "syntax.hpp"
-
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
+
+#include "jobwatch/config/duration.hpp"
+#include "syntax.hpp"
 
 namespace jobwatch::config::detail {
 namespace {
@@ -65,7 +65,8 @@ MapReader::MapReader(Diagnostics& diagnostics, const YAML::Node& node, std::stri
       continue;
     }
     if (std::find(known.begin(), known.end(), name) == known.end()) {
-      diagnostics_->add(key.Mark(), "unknown key '" + name + "' " + where + did_you_mean(name, known));
+      diagnostics_->add(key.Mark(),
+                        "unknown key '" + name + "' " + where + did_you_mean(name, known));
       continue;
     }
     entries_.push_back(Entry{name, key, pair.second});
@@ -123,10 +124,10 @@ const std::string* MapReader::scalar(std::string_view key, std::string_view what
   const Entry* e = entry(key);
   if (e == nullptr) return nullptr;
   if (e->value.IsScalar()) return &e->value.Scalar();
-  std::string got = e->value.IsNull()        ? "the value is empty"
-                    : e->value.IsSequence()  ? "got a list"
-                    : e->value.IsMap()       ? "got a mapping"
-                                             : "got something else";
+  std::string got = e->value.IsNull()       ? "the value is empty"
+                    : e->value.IsSequence() ? "got a list"
+                    : e->value.IsMap()      ? "got a mapping"
+                                            : "got something else";
   error(key, "expected " + std::string(what) + ", but " + got);
   return nullptr;
 }
@@ -231,8 +232,8 @@ SecretRef MapReader::secret(std::string_view key, std::string_view file_key) con
   if (has(key) && has(file_key)) {
     // Reported at whichever of the two comes second in the file.
     auto second = key_mark(key).pos > key_mark(file_key).pos ? key : file_key;
-    error_at_key(second, "give either " + std::string(key) + " or " + std::string(file_key) +
-                             ", not both");
+    error_at_key(second,
+                 "give either " + std::string(key) + " or " + std::string(file_key) + ", not both");
   }
   return ref;
 }

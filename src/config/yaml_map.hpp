@@ -3,9 +3,6 @@
 // and carry on, so that one run reports every problem in the file.
 #pragma once
 
-#include "jobwatch/config/config.hpp"
-#include "jobwatch/config/loader.hpp"
-
 #include <yaml-cpp/yaml.h>
 
 #include <initializer_list>
@@ -13,6 +10,9 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "jobwatch/config/config.hpp"
+#include "jobwatch/config/loader.hpp"
 
 namespace jobwatch::config::detail {
 

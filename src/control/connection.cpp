@@ -1,11 +1,10 @@
 #include "connection.hpp"
 
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-
-#include <spdlog/spdlog.h>
-
-#include <sys/socket.h>
 
 namespace jobwatch::control {
 
@@ -189,8 +188,7 @@ void Connection::do_write() {
                       }
                       if (!self->out_.empty()) {
                         self->do_write();
-                      } else if (self->close_after_write_ ||
-                                 (self->eof_ && self->idle())) {
+                      } else if (self->close_after_write_ || (self->eof_ && self->idle())) {
                         self->close();
                       }
                     });
@@ -202,7 +200,8 @@ void Connection::arm_idle() {
   idle_timer_.expires_after(limits_.idle_timeout);
   idle_timer_.async_wait([weak = weak_from_this(), generation](boost::system::error_code ec) {
     auto self = weak.lock();
-    if (!self || ec || self->closed_ || generation != self->idle_generation_ || !self->idle()) return;
+    if (!self || ec || self->closed_ || generation != self->idle_generation_ || !self->idle())
+      return;
     spdlog::debug("control: closing idle connection of uid {}", self->peer_.uid);
     self->close();
   });

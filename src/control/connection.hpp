@@ -2,21 +2,20 @@
 // writes replies in order. Internal to the control module.
 #pragma once
 
-#include "jobwatch/control/service.hpp"
-#include "jobwatch/control/varlink.hpp"
-
+#include <array>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
-
-#include <array>
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <utility>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "jobwatch/control/service.hpp"
+#include "jobwatch/control/varlink.hpp"
 
 namespace jobwatch::control {
 

@@ -5,7 +5,8 @@ namespace jobwatch::control {
 
 namespace {
 
-constexpr const char* jobwatch_idl = R"IDL(# jobwatch watches Huawei Cloud Workspace Application Streaming jobs until
+constexpr const char* jobwatch_idl =
+    R"IDL(# jobwatch watches Huawei Cloud Workspace Application Streaming jobs until
 # each job and subjob is terminal, and delivers every terminal transition to
 # the configured sinks (log, file, webhook).
 interface io.jobwatch
@@ -81,7 +82,8 @@ error Unavailable (reason: string)
 error PermissionDenied (job_id: string, project_id: string)
 )IDL";
 
-constexpr const char* service_idl = R"IDL(# The Varlink Service Interface is provided by every varlink service. It
+constexpr const char* service_idl =
+    R"IDL(# The Varlink Service Interface is provided by every varlink service. It
 # describes the service and the interfaces it implements.
 interface org.varlink.service
 

@@ -1,20 +1,18 @@
 #include "jobwatch/control/server.hpp"
 
-#include "connection.hpp"
-
-#include <boost/asio/local/stream_protocol.hpp>
-#include <boost/asio/steady_timer.hpp>
-
 #include <spdlog/spdlog.h>
-
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <cerrno>
 #include <cstring>
 #include <unordered_map>
+
+#include "connection.hpp"
 
 namespace jobwatch::control {
 
@@ -23,7 +21,9 @@ using stream_protocol = asio::local::stream_protocol;
 
 namespace {
 
-std::string errno_text(int error) { return std::strerror(error); }
+std::string errno_text(int error) {
+  return std::strerror(error);
+}
 
 // Whether a process accepts connections on the socket file at `path`:
 // true (in use), false (stale: refused), or an error message.
@@ -55,10 +55,10 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
 
   void accept() {
     if (stopped) return;
-    acceptor.async_accept([self = shared_from_this()](boost::system::error_code ec,
-                                                       stream_protocol::socket socket) {
-      self->on_accept(ec, std::move(socket));
-    });
+    acceptor.async_accept(
+        [self = shared_from_this()](boost::system::error_code ec, stream_protocol::socket socket) {
+          self->on_accept(ec, std::move(socket));
+        });
   }
 
   void on_accept(boost::system::error_code ec, stream_protocol::socket socket) {
@@ -74,14 +74,16 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
     }
     if (connections.size() >= max_connections) {
       // Once per episode: a flood of connections must not flood the log.
-      if (!limit_logged) spdlog::warn("control: {} connections open; refusing more", connections.size());
+      if (!limit_logged)
+        spdlog::warn("control: {} connections open; refusing more", connections.size());
       limit_logged = true;
       service.connection_rejected();
       boost::system::error_code ignored;
       socket.close(ignored);
     } else {
-      const ConnectionLimits limits{config.max_message == 0 ? default_max_message : config.max_message,
-                                    config.idle_timeout, max_pending_output};
+      const ConnectionLimits limits{
+          config.max_message == 0 ? default_max_message : config.max_message, config.idle_timeout,
+          max_pending_output};
       std::weak_ptr<Impl> weak = weak_from_this();
       auto connection = std::make_shared<Connection>(std::move(socket), service, limits,
                                                      [weak](Connection* closed) {
@@ -178,7 +180,9 @@ ControlServer::ControlServer(asio::any_io_executor executor, const config::Contr
                              Service& service, std::size_t max_connections)
     : impl_(std::make_shared<Impl>(std::move(executor), config, service, max_connections)) {}
 
-ControlServer::~ControlServer() { impl_->stop(); }
+ControlServer::~ControlServer() {
+  impl_->stop();
+}
 
 std::optional<std::string> ControlServer::listen(int inherited_fd) {
   if (inherited_fd >= 0) {
@@ -193,8 +197,12 @@ std::optional<std::string> ControlServer::listen(int inherited_fd) {
   return std::nullopt;
 }
 
-void ControlServer::stop() { impl_->stop(); }
+void ControlServer::stop() {
+  impl_->stop();
+}
 
-std::size_t ControlServer::connection_count() const { return impl_->connections.size(); }
+std::size_t ControlServer::connection_count() const {
+  return impl_->connections.size();
+}
 
 }  // namespace jobwatch::control

@@ -1,14 +1,13 @@
 #include "jobwatch/control/service.hpp"
 
-#include "jobwatch/control/validation.hpp"
-
-#include <boost/json/array.hpp>
-#include <boost/json/parse.hpp>
-
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <array>
+#include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+
+#include "jobwatch/control/validation.hpp"
 
 #ifndef JOBWATCH_VERSION
 #define JOBWATCH_VERSION "0.0.0"
@@ -24,10 +23,14 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::array known_methods = {
-    std::string_view("io.jobwatch.Watch"),    std::string_view("io.jobwatch.Cancel"),
-    std::string_view("io.jobwatch.List"),     std::string_view("io.jobwatch.Show"),
-    std::string_view("io.jobwatch.Wait"),     std::string_view("io.jobwatch.Follow"),
-    std::string_view("io.jobwatch.Stats"),    std::string_view("org.varlink.service.GetInfo"),
+    std::string_view("io.jobwatch.Watch"),
+    std::string_view("io.jobwatch.Cancel"),
+    std::string_view("io.jobwatch.List"),
+    std::string_view("io.jobwatch.Show"),
+    std::string_view("io.jobwatch.Wait"),
+    std::string_view("io.jobwatch.Follow"),
+    std::string_view("io.jobwatch.Stats"),
+    std::string_view("org.varlink.service.GetInfo"),
     std::string_view("org.varlink.service.GetInterfaceDescription"),
 };
 
@@ -54,18 +57,22 @@ Service::~Service() = default;
 Reply Service::engine_error(watch::EngineError error) {
   if (error == watch::EngineError::limit_reached) {
     return error_reply(std::string(errors::limit_reached),
-                       json::object{{"reason", "the daemon watches as many jobs as it may "
-                                               "(control.max_watches)"}});
+                       json::object{{"reason",
+                                     "the daemon watches as many jobs as it may "
+                                     "(control.max_watches)"}});
   }
   if (error == watch::EngineError::store_failed) {
     return error_reply(std::string(errors::unavailable),
-                       json::object{{"reason", "the state store could not record the watch; "
-                                               "see the daemon's log"}});
+                       json::object{{"reason",
+                                     "the state store could not record the watch; "
+                                     "see the daemon's log"}});
   }
   return error_reply(std::string(errors::shutting_down));
 }
 
-void Service::reconfigure(const config::Config& config) { default_project_ = config.api.project_id; }
+void Service::reconfigure(const config::Config& config) {
+  default_project_ = config.api.project_id;
+}
 
 void Service::connection_opened() {
   ++connections_open_;
@@ -74,8 +81,12 @@ void Service::connection_opened() {
 void Service::connection_closed() {
   if (connections_open_ > 0) --connections_open_;
 }
-void Service::connection_rejected() { ++connections_rejected_; }
-void Service::protocol_error(std::string_view error_name) { ++errors_[std::string(error_name)]; }
+void Service::connection_rejected() {
+  ++connections_rejected_;
+}
+void Service::protocol_error(std::string_view error_name) {
+  ++errors_[std::string(error_name)];
+}
 
 json::object Service::control_stats() const {
   json::object requests;
@@ -182,8 +193,8 @@ Reply Service::show_call(const json::object& params) {
     if (!ec) {
       out["job"] = std::move(detail);
     } else {
-      spdlog::warn("control: stored JobDetail of {}/{} is not JSON: {}", job.project_id,
-                   job.job_id, ec.message());
+      spdlog::warn("control: stored JobDetail of {}/{} is not JSON: {}", job.project_id, job.job_id,
+                   ec.message());
     }
   }
   return Reply{{}, std::move(out), false};

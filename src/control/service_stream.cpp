@@ -2,18 +2,16 @@
 // (every event). Each lives in a shared state that engine listeners and
 // timers reach through weak pointers, so a disconnect (the handle dying)
 // can never leave a callback pointing at freed memory.
-#include "jobwatch/control/service.hpp"
+#include <spdlog/spdlog.h>
 
-#include "jobwatch/control/validation.hpp"
-
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
 
-#include <spdlog/spdlog.h>
-
-#include <algorithm>
+#include "jobwatch/control/service.hpp"
+#include "jobwatch/control/validation.hpp"
 
 namespace jobwatch::control {
 
@@ -144,7 +142,8 @@ class WaitCall : public std::enable_shared_from_this<WaitCall> {
         results_[i] = base_result(i, "abandoned");
       }
     }
-    if (std::all_of(results_.begin(), results_.end(), [](const auto& r) { return r.has_value(); })) {
+    if (std::all_of(results_.begin(), results_.end(),
+                    [](const auto& r) { return r.has_value(); })) {
       finish();
     }
   }
@@ -160,9 +159,8 @@ class WaitCall : public std::enable_shared_from_this<WaitCall> {
   }
 
   json::object base_result(std::size_t i, std::string_view outcome) const {
-    return json::object{{"job_id", jobs_[i].job_id},
-                        {"project_id", jobs_[i].project_id},
-                        {"outcome", outcome}};
+    return json::object{
+        {"job_id", jobs_[i].job_id}, {"project_id", jobs_[i].project_id}, {"outcome", outcome}};
   }
 
   void finish() {
@@ -199,7 +197,8 @@ class WaitCall : public std::enable_shared_from_this<WaitCall> {
 
 class FollowCall {
  public:
-  FollowCall(Service& service, Service::ReplyFn reply) : service_(service), reply_(std::move(reply)) {
+  FollowCall(Service& service, Service::ReplyFn reply)
+      : service_(service), reply_(std::move(reply)) {
     ++service_.streams_open_;
     // Sending only queues bytes in the server, so it is safe inside the
     // engine's listener; the server defers any close to a later turn.
@@ -264,8 +263,8 @@ std::unique_ptr<ActiveCall> Service::wait_call(const Call& call, const Peer& pee
     if (auto* error = std::get_if<watch::EngineError>(&result)) return fail(engine_error(*error));
   }
 
-  auto state = std::make_shared<WaitCall>(*this, std::move(refs), call.more,
-                                          std::get<0>(timeout), std::move(reply));
+  auto state = std::make_shared<WaitCall>(*this, std::move(refs), call.more, std::get<0>(timeout),
+                                          std::move(reply));
   if (!state->start()) return nullptr;
   return std::make_unique<WaitHandle>(std::move(state));
 }
@@ -277,7 +276,8 @@ std::unique_ptr<ActiveCall> Service::follow_call(const Call& call, ReplyFn& repl
     return nullptr;
   };
   if (auto bad = check_known(call.parameters, {})) return fail(std::move(*bad));
-  if (!call.more) return fail(invalid_parameter("more", "Follow streams events: call it with \"more\": true"));
+  if (!call.more)
+    return fail(invalid_parameter("more", "Follow streams events: call it with \"more\": true"));
   return std::make_unique<FollowHandle>(*this, std::move(reply));
 }
 

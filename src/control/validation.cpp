@@ -51,7 +51,9 @@ bool id_char(char c) {
          c == '_';
 }
 
-bool label_key_char(char c) { return id_char(c) || c == '.'; }
+bool label_key_char(char c) {
+  return id_char(c) || c == '.';
+}
 
 bool valid_utf8(std::string_view text) {
   std::uint32_t cp = 0;
@@ -110,8 +112,7 @@ std::optional<std::string> id_problem(std::string_view id) {
     const auto at = static_cast<std::size_t>(bad - id.begin());
     std::uint32_t cp = 0;
     const std::size_t n = std::max<std::size_t>(decode_utf8(id, at, cp), 1);
-    return "contains '" + escape_for_display(id.substr(at, n)) +
-           "' (only A-Z a-z 0-9 - _ allowed)";
+    return "contains '" + escape_for_display(id.substr(at, n)) + "' (only A-Z a-z 0-9 - _ allowed)";
   }
   if (id.size() > max_id_length) return "longer than 64 characters";
   return std::nullopt;
@@ -120,7 +121,8 @@ std::optional<std::string> id_problem(std::string_view id) {
 Reply invalid_job_id(std::string_view job_id, std::string_view what, std::string_view reason) {
   json::object params;
   params["job_id"] = escape_for_display(job_id);
-  params["reason"] = what.empty() ? std::string(reason) : std::string(what) + " " + std::string(reason);
+  params["reason"] =
+      what.empty() ? std::string(reason) : std::string(what) + " " + std::string(reason);
   return error_reply(std::string(errors::invalid_job_id), std::move(params));
 }
 
@@ -166,7 +168,8 @@ Checked<std::vector<watch::JobRef>> parse_jobs(const json::object& params,
   constexpr std::size_t max_jobs = 10'000;
   const auto* jobs = params.if_contains("jobs");
   if (jobs == nullptr) return invalid_parameter("jobs", "required");
-  if (!jobs->is_array()) return invalid_parameter("jobs", "must be an array of {job_id, project_id?}");
+  if (!jobs->is_array())
+    return invalid_parameter("jobs", "must be an array of {job_id, project_id?}");
   const auto& array = jobs->get_array();
   if (array.empty()) return invalid_parameter("jobs", "must not be empty");
   if (array.size() > max_jobs) return invalid_parameter("jobs", "at most 10000 jobs per call");
@@ -229,7 +232,8 @@ Checked<std::optional<std::chrono::milliseconds>> parse_seconds(const json::obje
   }
   if (seconds > max_seconds) return invalid_parameter(name, "longer than 100 years");
   const auto ms = static_cast<std::int64_t>(std::ceil(seconds * 1000.0));
-  return std::optional<std::chrono::milliseconds>{std::chrono::milliseconds(std::max<std::int64_t>(ms, 1))};
+  return std::optional<std::chrono::milliseconds>{
+      std::chrono::milliseconds(std::max<std::int64_t>(ms, 1))};
 }
 
 }  // namespace jobwatch::control

@@ -1,10 +1,9 @@
 #include "aksk_check.hpp"
 
-#include "jobwatch/upstream/aksk_signer.hpp"
-
 #include <boost/beast/core/string.hpp>
-
 #include <ctime>
+
+#include "jobwatch/upstream/aksk_signer.hpp"
 
 namespace jobwatch::sim {
 
@@ -35,7 +34,8 @@ std::optional<AkskRefusal> check_aksk(
     // As API Gateway words it.
     return AkskRefusal{"APIGW.0303",
                        "Incorrect app authentication information: signature expired, signature "
-                       "time:" + signed_at + ",server time:" + aksk::format_sdk_date(gateway_now),
+                       "time:" +
+                           signed_at + ",server time:" + aksk::format_sdk_date(gateway_now),
                        format_http_date(gateway_now)};
   }
   return AkskRefusal{"APIGW.0301",

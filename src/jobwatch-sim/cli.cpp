@@ -116,7 +116,9 @@ std::variant<CliOptions, CliError> parse_cli(const std::vector<std::string>& arg
     } else if (arg == "--iam-user" || arg == "--iam-domain" || arg == "--iam-password-file") {
       auto v = value();
       if (!v || v->empty()) return missing();
-      (arg == "--iam-user" ? o.iam_user : arg == "--iam-domain" ? o.iam_domain : o.iam_password_file) = *v;
+      (arg == "--iam-user"     ? o.iam_user
+       : arg == "--iam-domain" ? o.iam_domain
+                               : o.iam_password_file) = *v;
     } else if (arg == "--iam-token-ttl-s") {
       auto v = value();
       if (!v) return missing();

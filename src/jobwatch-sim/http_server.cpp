@@ -54,16 +54,15 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       read();
     } else {
       lowest().expires_after(options_.idle_timeout);
-      stream_.async_handshake(asio::ssl::stream_base::server,
-                              [self = shared_from_this()](beast::error_code ec) {
-                                if (ec) {
-                                  if (self->options_.verbose)
-                                    std::cerr << "jobwatch-sim: TLS handshake failed: "
-                                              << ec.message() << '\n';
-                                  return self->close();
-                                }
-                                self->read();
-                              });
+      stream_.async_handshake(
+          asio::ssl::stream_base::server, [self = shared_from_this()](beast::error_code ec) {
+            if (ec) {
+              if (self->options_.verbose)
+                std::cerr << "jobwatch-sim: TLS handshake failed: " << ec.message() << '\n';
+              return self->close();
+            }
+            self->read();
+          });
     }
   }
 

@@ -112,8 +112,8 @@ Outcome Simulator::handle_api(const Request& req, SimTime wall) {
 
   // Tokens live in real time (the daemon's clock), not the shifted job clock.
   if (iam_ && (!req.auth_token || !iam_->valid(*req.auth_token, wall))) {
-    return reply_with(finish_api(api_error(
-        401, "APIGW.0301", "Incorrect IAM authentication information: token expired")));
+    return reply_with(finish_api(
+        api_error(401, "APIGW.0301", "Incorrect IAM authentication information: token expired")));
   }
   if (token_ && (!req.auth_token || !same_secret(*req.auth_token, *token_))) {
     return reply_with(

@@ -3,9 +3,7 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-
 #include <cstdio>
-
 #include <map>
 #include <string>
 #include <string_view>

@@ -1,18 +1,17 @@
 #include "client.hpp"
 
-#include "cli.hpp"
-#include "jobwatch/control/validation.hpp"
-
-#include <boost/json/serialize.hpp>
-
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <boost/json/serialize.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+
+#include "cli.hpp"
+#include "jobwatch/control/validation.hpp"
 
 namespace jobwatch::ctl {
 
@@ -28,14 +27,17 @@ std::string param(const control::Reply& reply, std::string_view name) {
 
 std::string job_of(const control::Reply& reply) {
   std::string job = param(reply, "job_id");
-  if (auto project = param(reply, "project_id"); !project.empty()) job += " (project " + project + ")";
+  if (auto project = param(reply, "project_id"); !project.empty())
+    job += " (project " + project + ")";
   return job;
 }
 
 }  // namespace
 
 Client::Client(Client&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)), framer_(std::move(other.framer_)) {}
+    : fd_(std::exchange(other.fd_, -1)),
+      path_(std::move(other.path_)),
+      framer_(std::move(other.framer_)) {}
 
 Client::~Client() {
   if (fd_ >= 0) ::close(fd_);
@@ -47,7 +49,8 @@ std::variant<Client, Failure> Client::connect(const std::string& path) {
     return Failure{exit_code::usage, "invalid socket path: " + escape_for_display(path)};
   }
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Failure{exit_code::unavailable, std::string("socket(): ") + std::strerror(errno)};
+  if (fd < 0)
+    return Failure{exit_code::unavailable, std::string("socket(): ") + std::strerror(errno)};
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, path.data(), path.size());
   if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
@@ -81,7 +84,8 @@ Client::Received Client::receive(int timeout_ms) {
     auto next = framer_.next();
     if (auto* message = std::get_if<std::string>(&next)) {
       auto reply = control::parse_reply(*message);
-      if (!reply) return Failure{exit_code::unavailable, "the daemon sent something that is not a reply"};
+      if (!reply)
+        return Failure{exit_code::unavailable, "the daemon sent something that is not a reply"};
       return std::move(*reply);
     }
     if (std::holds_alternative<control::VarlinkFramer::Oversize>(next)) {

@@ -2,11 +2,11 @@
 // sent in order, replies read one at a time.
 #pragma once
 
-#include "jobwatch/control/varlink.hpp"
-
 #include <optional>
 #include <string>
 #include <variant>
+
+#include "jobwatch/control/varlink.hpp"
 
 namespace jobwatch::ctl {
 

@@ -1,15 +1,13 @@
 // The one-call commands: watch, list, show, cancel, stats, follow.
-#include "cli.hpp"
-#include "client.hpp"
-#include "output.hpp"
-
-#include "jobwatch/config/duration.hpp"
-
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
-
-#include <algorithm>
 #include <cstdio>
+
+#include "cli.hpp"
+#include "client.hpp"
+#include "jobwatch/config/duration.hpp"
+#include "output.hpp"
 
 namespace jobwatch::ctl {
 
@@ -50,7 +48,8 @@ std::string labels_text(const json::object& watch) {
   std::string out;
   for (const auto& entry : labels->get_object()) {
     if (!out.empty()) out += ", ";
-    out += field(json::object{{"k", entry.key()}}, "k") + "=" + field(labels->get_object(), entry.key());
+    out += field(json::object{{"k", entry.key()}}, "k") + "=" +
+           field(labels->get_object(), entry.key());
   }
   return out;
 }
@@ -109,7 +108,8 @@ int run_watch(const Globals& globals, const ParsedArgs& args) {
 }
 
 int run_list(const Globals& globals, const ParsedArgs& args) {
-  if (!args.positional.empty()) return usage_error("list takes no arguments", &command_named("list"));
+  if (!args.positional.empty())
+    return usage_error("list takes no arguments", &command_named("list"));
   auto result = run_call(globals, "io.jobwatch.List");
   if (auto* code = std::get_if<int>(&result)) return *code;
   const auto& reply = std::get<json::object>(result);
@@ -124,11 +124,12 @@ int run_list(const Globals& globals, const ParsedArgs& args) {
       if (!w.is_object()) continue;
       const auto& watch = w.get_object();
       const auto* next = watch.if_contains("next_poll_at");
-      rows.push_back({field(watch, "job_id"), field(watch, "project_id"), field(watch, "status"),
-                      number_field(watch, "subjobs_done") + "/" + number_field(watch, "subjobs_total"),
-                      number_field(watch, "polls"),
-                      next && next->is_string() ? relative_time(next->get_string()) : "-",
-                      field(watch, "expected_end_time")});
+      rows.push_back(
+          {field(watch, "job_id"), field(watch, "project_id"), field(watch, "status"),
+           number_field(watch, "subjobs_done") + "/" + number_field(watch, "subjobs_total"),
+           number_field(watch, "polls"),
+           next && next->is_string() ? relative_time(next->get_string()) : "-",
+           field(watch, "expected_end_time")});
     }
   }
   print_table(rows);
@@ -136,7 +137,8 @@ int run_list(const Globals& globals, const ParsedArgs& args) {
 }
 
 int run_show(const Globals& globals, const ParsedArgs& args) {
-  if (args.positional.size() != 1) return usage_error("show needs one JOB_ID", &command_named("show"));
+  if (args.positional.size() != 1)
+    return usage_error("show needs one JOB_ID", &command_named("show"));
   json::object params{{"job_id", args.positional[0]}};
   if (auto project = args.value("--project"); !project.empty()) params["project_id"] = project;
   auto result = run_call(globals, "io.jobwatch.Show", std::move(params));
@@ -155,13 +157,13 @@ int run_show(const Globals& globals, const ParsedArgs& args) {
       {"status:", field(watch, "status") +
                       (watch.contains("reason") ? " (" + field(watch, "reason") + ")" : "")},
       {"labels:", labels_text(watch)},
-      {"subjobs:", number_field(watch, "subjobs_done") + "/" + number_field(watch, "subjobs_total") +
-                       " done"},
+      {"subjobs:",
+       number_field(watch, "subjobs_done") + "/" + number_field(watch, "subjobs_total") + " done"},
       {"polls:", number_field(watch, "polls")},
       {"last poll:", field(watch, "last_poll_at")},
-      {"next poll:", next && next->is_string()
-                         ? field(watch, "next_poll_at") + " (" + relative_time(next->get_string()) + ")"
-                         : "-"},
+      {"next poll:", next && next->is_string() ? field(watch, "next_poll_at") + " (" +
+                                                     relative_time(next->get_string()) + ")"
+                                               : "-"},
       {"expected end:", field(watch, "expected_end_time")},
       {"last error:", field(watch, "last_error")},
   };
@@ -179,8 +181,9 @@ int run_cancel(const Globals& globals, const ParsedArgs& args) {
   if (args.positional.empty()) {
     return usage_error("cancel needs at least one JOB_ID", &command_named("cancel"));
   }
-  auto result = run_call(globals, "io.jobwatch.Cancel",
-                         json::object{{"jobs", job_refs(args.positional, args.value("--project"))}});
+  auto result =
+      run_call(globals, "io.jobwatch.Cancel",
+               json::object{{"jobs", job_refs(args.positional, args.value("--project"))}});
   if (auto* code = std::get_if<int>(&result)) return *code;
   const auto& reply = std::get<json::object>(result);
   if (globals.json) {
@@ -196,7 +199,8 @@ int run_cancel(const Globals& globals, const ParsedArgs& args) {
 }
 
 int run_stats(const Globals& globals, const ParsedArgs& args) {
-  if (!args.positional.empty()) return usage_error("stats takes no arguments", &command_named("stats"));
+  if (!args.positional.empty())
+    return usage_error("stats takes no arguments", &command_named("stats"));
   auto result = run_call(globals, "io.jobwatch.Stats");
   if (auto* code = std::get_if<int>(&result)) return *code;
   const auto& reply = std::get<json::object>(result);
@@ -209,7 +213,8 @@ int run_stats(const Globals& globals, const ParsedArgs& args) {
 }
 
 int run_follow(const Globals& globals, const ParsedArgs& args) {
-  if (!args.positional.empty()) return usage_error("follow takes no arguments", &command_named("follow"));
+  if (!args.positional.empty())
+    return usage_error("follow takes no arguments", &command_named("follow"));
   auto opened = open_client(globals);
   if (auto* code = std::get_if<int>(&opened)) return *code;
   auto& client = std::get<Client>(opened);
@@ -241,7 +246,8 @@ int run_follow(const Globals& globals, const ParsedArgs& args) {
           line += "  " + field(data, "error_code") + ": " + field(data, "error_msg", "");
         }
         if (data.contains("execute_code") || data.contains("execute_message")) {
-          line += "  " + field(data, "execute_code", "") + ": " + field(data, "execute_message", "");
+          line +=
+              "  " + field(data, "execute_code", "") + ": " + field(data, "execute_message", "");
         }
         std::printf("%s\n", line.c_str());
       }

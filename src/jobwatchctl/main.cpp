@@ -1,10 +1,10 @@
 // jobwatchctl: drives jobwatchd over its control socket (SPEC §2).
-#include "cli.hpp"
-
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
+
+#include "cli.hpp"
 
 #ifndef JOBWATCH_VERSION
 #define JOBWATCH_VERSION "0.0.0"

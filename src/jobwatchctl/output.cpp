@@ -1,16 +1,15 @@
 #include "output.hpp"
 
-#include "jobwatch/control/validation.hpp"
-#include "jobwatch/model/time.hpp"
-
-#include <boost/json/serialize.hpp>
-
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/json/serialize.hpp>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+
+#include "jobwatch/control/validation.hpp"
+#include "jobwatch/model/time.hpp"
 
 namespace jobwatch::ctl {
 
@@ -69,7 +68,9 @@ std::string pretty_json(const json::value& value) {
   return out;
 }
 
-void print_json(const json::value& value) { std::printf("%s\n", pretty_json(value).c_str()); }
+void print_json(const json::value& value) {
+  std::printf("%s\n", pretty_json(value).c_str());
+}
 
 std::string field(const json::object& object, std::string_view key, std::string_view fallback) {
   const auto* v = object.if_contains(key);
@@ -114,7 +115,8 @@ void print_table(const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> widths;
   for (const auto& row : rows) {
     widths.resize(std::max(widths.size(), row.size()), 0);
-    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], display_width(row[i]));
+    for (std::size_t i = 0; i < row.size(); ++i)
+      widths[i] = std::max(widths[i], display_width(row[i]));
   }
   for (const auto& row : rows) {
     std::string line;
@@ -129,11 +131,16 @@ void print_table(const std::vector<std::vector<std::string>>& rows) {
 std::string colour_status(std::string_view status, bool enabled) {
   if (!enabled) return std::string(status);
   const char* code = "0";
-  if (status == "succeeded") code = "32";
-  else if (status == "failed") code = "31";
-  else if (status == "abandoned" || status == "timeout") code = "33";
-  else if (status == "handling") code = "36";
-  else if (status == "initializing" || status == "pending") code = "2";
+  if (status == "succeeded")
+    code = "32";
+  else if (status == "failed")
+    code = "31";
+  else if (status == "abandoned" || status == "timeout")
+    code = "33";
+  else if (status == "handling")
+    code = "36";
+  else if (status == "initializing" || status == "pending")
+    code = "2";
   return std::string("\x1b[") + code + "m" + std::string(status) + "\x1b[0m";
 }
 

@@ -1,9 +1,9 @@
 // Argument parsing, the command table and help texts.
-#include "cli.hpp"
-
 #include <algorithm>
 #include <cstdio>
 #include <optional>
+
+#include "cli.hpp"
 
 namespace jobwatch::ctl {
 
@@ -26,42 +26,63 @@ was abandoned, else 1 if any failed, else 0.
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
-      {"watch", "watch JOB_ID... [--project ID] [--label K=V]... [--deadline DUR]", "start watching jobs",
+      {"watch",
+       "watch JOB_ID... [--project ID] [--label K=V]... [--deadline DUR]",
+       "start watching jobs",
        "Starts watching the jobs. Re-watching a watched job changes nothing and\n"
        "says so (\"already watched JOB (status)\").\n"
        "  --project ID   the jobs' project (default: the daemon's api.project_id)\n"
        "  --label K=V    attach a label to the watch (repeatable, at most 32)\n"
        "  --deadline DUR give up (watch.abandoned, reason deadline) after DUR\n",
-       {"--project", "--label", "--deadline"}, run_watch},
-      {"wait", "wait JOB_ID... [--project ID] [--timeout DUR]", "watch if needed, then wait until every job has ended",
+       {"--project", "--label", "--deadline"},
+       run_watch},
+      {"wait",
+       "wait JOB_ID... [--project ID] [--timeout DUR]",
+       "watch if needed, then wait until every job has ended",
        "Watches the jobs if needed, then blocks until every one has ended. On a\n"
        "terminal shows live progress (status, subjobs done/total, elapsed time,\n"
        "time against the expected end); piped, prints a line per change and a\n"
        "final line per job. NO_COLOR disables colours.\n"
        "  --project ID   the jobs' project (default: the daemon's api.project_id)\n"
        "  --timeout DUR  stop waiting after DUR (exit 124); the watches go on\n",
-       {"--project", "--timeout"}, run_wait},
-      {"list", "list", "every watch",
+       {"--project", "--timeout"},
+       run_wait},
+      {"list",
+       "list",
+       "every watch",
        "Every watch: job, project, status, subjobs done/total, polls, next poll,\n"
        "expected end.\n",
-       {}, run_list},
-      {"show", "show JOB_ID [--project ID]", "one watch with the last job detail seen",
+       {},
+       run_list},
+      {"show",
+       "show JOB_ID [--project ID]",
+       "one watch with the last job detail seen",
        "One watch, with the last JobDetail the API returned.\n"
        "  --project ID   the job's project (default: the daemon's api.project_id)\n",
-       {"--project"}, run_show},
-      {"cancel", "cancel JOB_ID... [--project ID]", "stop watching (no event is emitted)",
+       {"--project"},
+       run_show},
+      {"cancel",
+       "cancel JOB_ID... [--project ID]",
+       "stop watching (no event is emitted)",
        "Stops watching the jobs; no event is emitted. Only root, the daemon's\n"
        "user or whoever started the watch may cancel it.\n"
        "  --project ID   the jobs' project (default: the daemon's api.project_id)\n",
-       {"--project"}, run_cancel},
-      {"follow", "follow", "print events as they are emitted, until interrupted",
+       {"--project"},
+       run_cancel},
+      {"follow",
+       "follow",
+       "print events as they are emitted, until interrupted",
        "Prints every event as the daemon emits it, until interrupted. With\n"
        "--json, one event document per line.\n",
-       {}, run_follow},
-      {"stats", "stats", "counters: watches, polls, events, queues, connections",
+       {},
+       run_follow},
+      {"stats",
+       "stats",
+       "counters: watches, polls, events, queues, connections",
        "The daemon's counters: watches, polls by HTTP code, events by sink and\n"
        "state, queue depths, control connections.\n",
-       {}, run_stats},
+       {},
+       run_stats},
   };
   return table;
 }
@@ -136,7 +157,7 @@ std::variant<ParsedArgs, std::string> parse_args(const std::vector<std::string>&
     }
     const bool is_socket = name == "--socket";
     const bool known = is_socket || std::find(value_options.begin(), value_options.end(), name) !=
-                                         value_options.end();
+                                        value_options.end();
     if (!known) return "unknown option " + name;
     if (!value) {
       if (i + 1 >= args.size()) return name + " needs a value";

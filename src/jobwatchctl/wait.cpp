@@ -1,19 +1,18 @@
 // `jobwatchctl wait`: Wait with "more", live progress on a terminal, plain
 // lines when piped, and the exit code from the outcomes.
-#include "cli.hpp"
-#include "client.hpp"
-#include "output.hpp"
-
-#include "jobwatch/config/duration.hpp"
-#include "jobwatch/control/validation.hpp"
-#include "jobwatch/model/time.hpp"
-
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+
+#include "cli.hpp"
+#include "client.hpp"
+#include "jobwatch/config/duration.hpp"
+#include "jobwatch/control/validation.hpp"
+#include "jobwatch/model/time.hpp"
+#include "output.hpp"
 
 namespace jobwatch::ctl {
 
@@ -43,7 +42,8 @@ std::string event_detail(const json::object& result, const std::string& outcome)
   std::string detail;
   if (outcome == "abandoned") detail = field(data, "reason", "");
   if (data.contains("error_code")) {
-    detail += (detail.empty() ? "" : ", ") + field(data, "error_code") + ": " + field(data, "error_msg", "");
+    detail += (detail.empty() ? "" : ", ") + field(data, "error_code") + ": " +
+              field(data, "error_msg", "");
   }
   if (outcome == "failed" && (data.contains("execute_code") || data.contains("execute_message"))) {
     detail = field(data, "execute_code", "") + ": " + field(data, "execute_message", "");
@@ -75,7 +75,8 @@ class View {
       row->status = field(info, "status");
       row->subjobs = number_field(info, "subjobs_done") + "/" + number_field(info, "subjobs_total");
       row->expected_end = raw(info, "expected_end_time");
-      const bool ended = row->status == "succeeded" || row->status == "failed" || row->status == "abandoned";
+      const bool ended =
+          row->status == "succeeded" || row->status == "failed" || row->status == "abandoned";
       if (ended && !row->ended_after) row->ended_after = Clock::now() - start_;
     }
     if (tty_) {
@@ -84,7 +85,8 @@ class View {
     }
     for (auto& row : rows_) {
       std::string line = row.job_id + " " + row.status + " subjobs " + row.subjobs;
-      if (!row.expected_end.empty()) line += " expected end " + control::escape_for_display(row.expected_end);
+      if (!row.expected_end.empty())
+        line += " expected end " + control::escape_for_display(row.expected_end);
       if (line != row.printed) {
         std::printf("%s\n", line.c_str());
         row.printed = line;
@@ -139,7 +141,8 @@ class View {
     const std::string status = row.outcome.empty() ? row.status : row.outcome;
     const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(
         row.ended_after.value_or(Clock::now() - start_));
-    std::vector<std::string> parts = {"subjobs " + row.subjobs, "elapsed " + short_duration(elapsed)};
+    std::vector<std::string> parts = {"subjobs " + row.subjobs,
+                                      "elapsed " + short_duration(elapsed)};
     if (!row.expected_end.empty() && row.outcome.empty() && !row.ended_after) {
       parts.push_back("expected end " + relative_time(row.expected_end));
     }
@@ -149,7 +152,8 @@ class View {
     winsize ws{};
     if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) columns = ws.ws_col;
     std::string text = row.job_id + std::string(width - row.job_id.size() + 2, ' ');
-    std::string plain_status = status + std::string(status.size() < 12 ? 12 - status.size() : 1, ' ');
+    std::string plain_status =
+        status + std::string(status.size() < 12 ? 12 - status.size() : 1, ' ');
     std::size_t used = text.size() + plain_status.size();
     text += colour_status(status, colour_) + plain_status.substr(status.size());
     for (const auto& part : parts) {
@@ -205,7 +209,8 @@ int run_wait(const Globals& globals, const ParsedArgs& args) {
   auto opened = open_client(globals);
   if (auto* code = std::get_if<int>(&opened)) return *code;
   auto& client = std::get<Client>(opened);
-  if (auto failure = client.send(control::Call{"io.jobwatch.Wait", std::move(params), true, false})) {
+  if (auto failure =
+          client.send(control::Call{"io.jobwatch.Wait", std::move(params), true, false})) {
     return report(*failure);
   }
 
@@ -223,7 +228,8 @@ int run_wait(const Globals& globals, const ParsedArgs& args) {
     if (auto* failure = std::get_if<Failure>(&received)) return report(*failure);
     auto& reply = std::get<control::Reply>(received);
     if (!reply.error.empty()) return report(describe_error(reply));
-    if (const auto* p = reply.parameters.if_contains("progress"); p && p->is_array() && !globals.json) {
+    if (const auto* p = reply.parameters.if_contains("progress");
+        p && p->is_array() && !globals.json) {
       view.progress(p->get_array());
     }
     if (reply.continues) continue;

@@ -23,8 +23,8 @@ double AdaptiveRate::update(Clock::time_point now) {
   // A clock step back (only fake clocks do that) raises nothing.
   if (last_update_ && now > *last_update_ && rate_ < configured_) {
     const double elapsed_s = std::chrono::duration<double>(now - *last_update_).count();
-    rate_ = std::min(configured_,
-                     rate_ + elapsed_s * configured_ * params_.increase_fraction_per_s);
+    rate_ =
+        std::min(configured_, rate_ + elapsed_s * configured_ * params_.increase_fraction_per_s);
   }
   if (!last_update_ || now > *last_update_) last_update_ = now;
   return rate_;

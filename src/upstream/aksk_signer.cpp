@@ -2,22 +2,22 @@
 // huaweicloud-sdk-go-v3's core/auth/signer builds them; and the checks the
 // API gateway makes, for the simulator.
 #include "jobwatch/upstream/aksk_signer.hpp"
-#include "jobwatch/upstream/http_pool.hpp"
-
-#include "jobwatch/upstream/answer.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
 
 #include <algorithm>
 #include <array>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
 #include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <map>
+
+#include "jobwatch/upstream/answer.hpp"
+#include "jobwatch/upstream/http_pool.hpp"
 
 namespace jobwatch::upstream::aksk {
 namespace {
@@ -271,12 +271,18 @@ std::optional<std::string> authorization(std::string_view access_key, std::strin
 
 std::string_view verify_result_name(VerifyResult result) {
   switch (result) {
-    case VerifyResult::ok: return "ok";
-    case VerifyResult::unsigned_request: return "unsigned";
-    case VerifyResult::malformed: return "malformed";
-    case VerifyResult::unknown_key: return "unknown access key";
-    case VerifyResult::bad_signature: return "bad signature";
-    case VerifyResult::skewed: return "request time skewed";
+    case VerifyResult::ok:
+      return "ok";
+    case VerifyResult::unsigned_request:
+      return "unsigned";
+    case VerifyResult::malformed:
+      return "malformed";
+    case VerifyResult::unknown_key:
+      return "unknown access key";
+    case VerifyResult::bad_signature:
+      return "bad signature";
+    case VerifyResult::skewed:
+      return "request time skewed";
   }
   return "unknown";
 }
@@ -335,9 +341,10 @@ VerifyResult verify(const MessageView& message, std::string_view access_key,
   return VerifyResult::ok;
 }
 
-std::optional<std::chrono::seconds> corrected_clock_offset(
-    unsigned status, std::string_view body, std::string_view date_header,
-    system_clock::time_point local_now, std::chrono::seconds current_offset) {
+std::optional<std::chrono::seconds> corrected_clock_offset(unsigned status, std::string_view body,
+                                                           std::string_view date_header,
+                                                           system_clock::time_point local_now,
+                                                           std::chrono::seconds current_offset) {
   if (status != 401) return std::nullopt;
   auto server_time = parse_http_date(trim(date_header));
   if (!server_time) return std::nullopt;

@@ -1,10 +1,10 @@
 // make_authenticator: api.auth → the Authenticator for its type. Secrets are
 // read here, once; errors name the setting or file, never the value.
+#include <algorithm>
+
 #include "authenticators.hpp"
 #include "jobwatch/config/config.hpp"
 #include "jobwatch/config/secrets.hpp"
-
-#include <algorithm>
 
 namespace jobwatch::upstream {
 

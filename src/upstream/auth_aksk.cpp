@@ -2,16 +2,16 @@
 // AK/SK, carrying X-Project-Id and, for temporary credentials,
 // X-Security-Token. The gateway refuses signatures more than 15 min off its
 // clock, so a 401 that says so moves our X-Sdk-Date to its Date header.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/beast/http/field.hpp>
+#include <utility>
+
 #include "authenticators.hpp"
 #include "jobwatch/config/config.hpp"
 #include "jobwatch/config/secrets.hpp"
 #include "jobwatch/upstream/aksk_signer.hpp"
-
-#include <spdlog/spdlog.h>
-#include <boost/beast/http/field.hpp>
-
-#include <algorithm>
-#include <utility>
 
 namespace jobwatch::upstream::detail {
 namespace {
@@ -19,9 +19,8 @@ namespace {
 using std::chrono::system_clock;
 
 bool has_control(std::string_view text) {
-  return std::any_of(text.begin(), text.end(), [](char c) {
-    return static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
-  });
+  return std::any_of(text.begin(), text.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; });
 }
 
 // "/prefix/v1/{project_id}/job/{job_id}" → project_id; empty otherwise.
@@ -88,8 +87,8 @@ class AkskAuthenticator final : public Authenticator {
 
   std::string describe() const override {
     // The AK identifies the account; a prefix is enough to tell keys apart.
-    return "aksk (AccessKey " + access_key_.substr(0, std::min<std::size_t>(4, access_key_.size() / 2)) +
-           "…)";
+    return "aksk (AccessKey " +
+           access_key_.substr(0, std::min<std::size_t>(4, access_key_.size() / 2)) + "…)";
   }
 
  private:

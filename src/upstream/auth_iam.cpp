@@ -2,17 +2,17 @@
 // refresh in flight however many requests wait for it, backoff after a
 // failed refresh. Refreshes happen lazily, on prepare(): no timers, so an
 // idle daemon does not talk to IAM.
-#include "authenticators.hpp"
-#include "jobwatch/config/config.hpp"
-#include "jobwatch/config/secrets.hpp"
-#include "jobwatch/upstream/http_job_api.hpp"
-#include "jobwatch/upstream/iam_password.hpp"
-
 #include <spdlog/spdlog.h>
 
 #include <random>
 #include <utility>
 #include <vector>
+
+#include "authenticators.hpp"
+#include "jobwatch/config/config.hpp"
+#include "jobwatch/config/secrets.hpp"
+#include "jobwatch/upstream/http_job_api.hpp"
+#include "jobwatch/upstream/iam_password.hpp"
 
 namespace jobwatch::upstream::iam {
 namespace {
@@ -144,9 +144,8 @@ class IamPasswordAuthenticator final : public Authenticator {
     } else {
       auto& response = std::get<HttpResponse>(result);
       auto subject = response.headers["X-Subject-Token"];
-      outcome = parse_token_response(response.status,
-                                     std::string_view(subject.data(), subject.size()),
-                                     response.body);
+      outcome = parse_token_response(
+          response.status, std::string_view(subject.data(), subject.size()), response.body);
       if (auto* issued = std::get_if<IssuedToken>(&outcome); issued && issued->expires_at <= now) {
         outcome = std::string("IAM issued a token that has already expired (clock skew?)");
       }

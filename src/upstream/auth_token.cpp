@@ -1,8 +1,8 @@
 // api.auth.type token: a static X-Auth-Token. A 401 cannot be helped by
 // retrying, so invalidate() keeps the default (false).
-#include "authenticators.hpp"
-
 #include <utility>
+
+#include "authenticators.hpp"
 
 namespace jobwatch::upstream::detail {
 namespace {

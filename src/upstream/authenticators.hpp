@@ -2,11 +2,11 @@
 // per api.auth.type. Private to src/upstream.
 #pragma once
 
-#include "jobwatch/upstream/auth.hpp"
-
 #include <memory>
 #include <string>
 #include <variant>
+
+#include "jobwatch/upstream/auth.hpp"
 
 namespace jobwatch::upstream::detail {
 

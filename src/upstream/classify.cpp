@@ -1,11 +1,10 @@
 // The answer classifier (SPEC §1): HTTP status, Retry-After and body in, an
 // Answer out. Pure; the HTTP job API is its only caller in the daemon.
-#include "jobwatch/upstream/answer.hpp"
-
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
-
 #include <utility>
+
+#include "jobwatch/upstream/answer.hpp"
 
 namespace jobwatch::upstream {
 namespace {

@@ -1,13 +1,12 @@
 // One pooled HTTP/1.1 connection: resolve, connect, TLS handshake, then
 // request after request. The whole exchange of one request runs under one
 // deadline (api.request_timeout) set on the tcp_stream.
-#include "pool_state.hpp"
-#include "proxy.hpp"
-
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
@@ -16,10 +15,10 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-
-#include <sys/socket.h>
-
 #include <cerrno>
+
+#include "pool_state.hpp"
+#include "proxy.hpp"
 
 namespace jobwatch::upstream::detail {
 namespace asio = boost::asio;
@@ -52,10 +51,11 @@ bool is_peer_close(const error_code& ec) {
 }
 
 const char* phase_words(int phase, bool proxied) {
-  static constexpr const char* words[] = {"resolving the host",   "connecting",
-                                          "opening the tunnel",   "in the TLS handshake",
-                                          "sending the request",  "waiting for the response"};
-  static constexpr const char* proxy_words[] = {"resolving the proxy host", "connecting to the proxy"};
+  static constexpr const char* words[] = {"resolving the host",  "connecting",
+                                          "opening the tunnel",  "in the TLS handshake",
+                                          "sending the request", "waiting for the response"};
+  static constexpr const char* proxy_words[] = {"resolving the proxy host",
+                                                "connecting to the proxy"};
   return proxied && phase < 2 ? proxy_words[phase] : words[phase];
 }
 
@@ -182,10 +182,9 @@ void Connection::on_connected(const error_code& ec) {
 
 void Connection::open_tunnel() {
   tunnel_request_ = connect_request(pool_->origin, pool_->proxy->authorization);
-  asio::async_write(lowest(), asio::buffer(tunnel_request_),
-                    [self = shared_from_this()](error_code ec, std::size_t) {
-                      self->on_tunnel_written(ec);
-                    });
+  asio::async_write(
+      lowest(), asio::buffer(tunnel_request_),
+      [self = shared_from_this()](error_code ec, std::size_t) { self->on_tunnel_written(ec); });
 }
 
 void Connection::on_tunnel_written(const error_code& ec) {
@@ -206,19 +205,20 @@ void Connection::on_tunnel_answer(const error_code& ec) {
   if (abandoned_) return;
   if (ec) return fail(ec, Phase::tunnel);
   const auto& answer = tunnel_parser_->get();
-  auto refusal = connect_refusal(answer.result_int(), answer.reason(),
-                                 !pool_->proxy->authorization.empty(), pool_->proxy_authority,
-                                 pool_->authority);
+  auto refusal =
+      connect_refusal(answer.result_int(), answer.reason(), !pool_->proxy->authorization.empty(),
+                      pool_->proxy_authority, pool_->authority);
   tunnel_parser_.reset();
-  if (refusal) return finish(TransportError{TransportErrorKind::connect, std::move(*refusal)}, false);
+  if (refusal)
+    return finish(TransportError{TransportErrorKind::connect, std::move(*refusal)}, false);
   // The origin speaks only when spoken to; bytes already here would be lost
   // under TLS and mean a confused proxy either way.
   if (buffer_.size() != 0) {
-    return finish(TransportError{TransportErrorKind::protocol,
-                                 "proxy " + pool_->proxy_authority +
-                                     " sent data before the tunnel to " + pool_->authority +
-                                     " was used"},
-                  false);
+    return finish(
+        TransportError{TransportErrorKind::protocol, "proxy " + pool_->proxy_authority +
+                                                         " sent data before the tunnel to " +
+                                                         pool_->authority + " was used"},
+        false);
   }
   on_tunnel_ready();
 }
@@ -320,8 +320,8 @@ TransportError Connection::describe_failure(const error_code& ec, Phase phase) {
   const std::string via = proxied ? " via proxy " + pool_->proxy_authority : std::string();
   if (ec == beast::error::timeout) {
     return {TransportErrorKind::timeout,
-            where + ": no answer within " + format_duration(pool_->options.request_timeout) +
-                " (" + phase_words(static_cast<int>(phase), proxied) + via + ")"};
+            where + ": no answer within " + format_duration(pool_->options.request_timeout) + " (" +
+                phase_words(static_cast<int>(phase), proxied) + via + ")"};
   }
   switch (phase) {
     case Phase::resolve:
@@ -339,8 +339,8 @@ TransportError Connection::describe_failure(const error_code& ec, Phase phase) {
       return {TransportErrorKind::connect, "connect " + where + ": " + ec.message()};
     case Phase::tunnel:
       return {TransportErrorKind::reset, "proxy " + pool_->proxy_authority +
-                                             " failed while opening the tunnel to " + where +
-                                             ": " + ec.message()};
+                                             " failed while opening the tunnel to " + where + ": " +
+                                             ec.message()};
     case Phase::handshake: {
       std::string detail;
       if (host_mismatch_) {

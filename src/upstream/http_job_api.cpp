@@ -2,14 +2,14 @@
 // send it through the pool, classify what comes back.
 #include "jobwatch/upstream/http_job_api.hpp"
 
-#include "jobwatch/config/config.hpp"
-
 #include <spdlog/spdlog.h>
-#include <boost/asio/post.hpp>
 
 #include <array>
+#include <boost/asio/post.hpp>
 #include <chrono>
 #include <utility>
+
+#include "jobwatch/config/config.hpp"
 
 namespace jobwatch::upstream {
 namespace http = boost::beast::http;

@@ -1,12 +1,12 @@
 // The pool: a FIFO of waiting requests, a LIFO of idle connections, and at
 // most max_connections connections. Connections do the I/O.
-#include "pool_state.hpp"
-
 #include <openssl/ssl.h>
+
+#include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 
-#include <algorithm>
+#include "pool_state.hpp"
 
 namespace jobwatch::upstream {
 namespace asio = boost::asio;

@@ -1,15 +1,14 @@
 // The pure half of iam-password auth: the token request, reading IAM's
 // answer, and the timing rules (refresh margin, backoff).
-#include "jobwatch/model/time.hpp"
-#include "jobwatch/upstream/answer.hpp"
-#include "jobwatch/upstream/iam_password.hpp"
-
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
-
-#include <algorithm>
 #include <cmath>
+
+#include "jobwatch/model/time.hpp"
+#include "jobwatch/upstream/answer.hpp"
+#include "jobwatch/upstream/iam_password.hpp"
 
 namespace jobwatch::upstream::iam {
 namespace json = boost::json;
@@ -45,9 +44,8 @@ std::string describe_failure(unsigned status, std::string_view body) {
 }
 
 bool has_control(std::string_view text) {
-  return std::any_of(text.begin(), text.end(), [](char c) {
-    return static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
-  });
+  return std::any_of(text.begin(), text.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; });
 }
 
 }  // namespace

@@ -2,19 +2,16 @@
 // connections (one request at a time each). Private to src/upstream.
 #pragma once
 
-#include "jobwatch/upstream/http_pool.hpp"
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -22,6 +19,8 @@
 #include <string>
 #include <variant>
 #include <vector>
+
+#include "jobwatch/upstream/http_pool.hpp"
 
 namespace jobwatch::upstream::detail {
 

@@ -99,8 +99,8 @@ std::optional<std::string> connect_refusal(unsigned status, std::string_view rea
   std::string answer = std::to_string(status);
   if (!reason.empty()) answer += " " + printable(reason);
   if (status == 407) {
-    return "proxy " + proxy + (sent_credentials ? " rejected the proxy credentials ("
-                                                : " requires authentication (") +
+    return "proxy " + proxy +
+           (sent_credentials ? " rejected the proxy credentials (" : " requires authentication (") +
            answer + ")";
   }
   return "proxy " + proxy + " refused to tunnel to " + target + ": " + answer;

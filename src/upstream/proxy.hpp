@@ -2,11 +2,11 @@
 // write and what the proxy's answer means. Private to src/upstream.
 #pragma once
 
-#include "jobwatch/upstream/http_pool.hpp"
-
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "jobwatch/upstream/http_pool.hpp"
 
 namespace jobwatch::upstream::detail {
 

@@ -1,9 +1,9 @@
 // Retry-After values (RFC 9110 §10.2.3): delta-seconds or an HTTP-date.
-#include "jobwatch/upstream/answer.hpp"
-
 #include <array>
 #include <cstdint>
 #include <vector>
+
+#include "jobwatch/upstream/answer.hpp"
 
 namespace jobwatch::upstream {
 namespace {

@@ -1,8 +1,8 @@
 // URL handling for the pool: http(s) URLs in, Origin + target out. Error
 // messages never repeat the URL: webhook URLs often carry a secret.
-#include "jobwatch/upstream/http_pool.hpp"
-
 #include <optional>
+
+#include "jobwatch/upstream/http_pool.hpp"
 
 namespace jobwatch::upstream {
 namespace {

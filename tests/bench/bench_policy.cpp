@@ -8,8 +8,6 @@
 //  - StateChangeConf default: first wait 100 ms, doubling to a 10 s cap.
 // jobwatch: schedule::next_poll with min_interval 2 s and a sweep of
 // max_interval, first poll at once, fed the job's expected_end_time.
-#include "jobwatch/schedule/poll_policy.hpp"
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -18,6 +16,8 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include "jobwatch/schedule/poll_policy.hpp"
 
 namespace {
 
@@ -28,16 +28,16 @@ using jobwatch::schedule::PollOutcome;
 using jobwatch::schedule::PollTiming;
 
 struct SimJob {
-  milliseconds duration;                   // from the first poll to the terminal status
-  std::optional<milliseconds> expected;    // the API's estimate, from the same start
+  milliseconds duration;                 // from the first poll to the terminal status
+  std::optional<milliseconds> expected;  // the API's estimate, from the same start
 };
 
 // How good the API's estimate is, as the share of jobs in each band.
 struct EstimateMix {
   const char* name;
-  double early;      // ends at 0.60-0.95 of the estimate's duration
-  double close;      // ends within +-5 % of it
-  double late;       // ends at 1.05-1.50 of it
+  double early;  // ends at 0.60-0.95 of the estimate's duration
+  double close;  // ends within +-5 % of it
+  double late;   // ends at 1.05-1.50 of it
   // the rest has no estimate
 };
 
@@ -73,8 +73,8 @@ struct Result {
 
 // A strategy answers the gap after the poll at `now` (time since the start),
 // given how many polls came before.
-using Strategy = std::function<milliseconds(const SimJob&, milliseconds now, int polls, std::uint16_t& step,
-                                            std::mt19937_64& rng)>;
+using Strategy = std::function<milliseconds(const SimJob&, milliseconds now, int polls,
+                                            std::uint16_t& step, std::mt19937_64& rng)>;
 
 Result run(const std::vector<SimJob>& jobs, const Strategy& next_gap, milliseconds first_poll) {
   std::mt19937_64 rng(7);
@@ -103,7 +103,9 @@ Result run(const std::vector<SimJob>& jobs, const Strategy& next_gap, millisecon
 }
 
 Strategy fixed_interval(milliseconds interval) {
-  return [interval](const SimJob&, milliseconds, int, std::uint16_t&, std::mt19937_64&) { return interval; };
+  return [interval](const SimJob&, milliseconds, int, std::uint16_t&, std::mt19937_64&) {
+    return interval;
+  };
 }
 
 // StateChangeConf's default wait: 100 ms doubling up to 10 s.
@@ -116,7 +118,8 @@ Strategy state_change_conf_default() {
 }
 
 Strategy jobwatch_policy(PollTiming timing) {
-  return [timing](const SimJob& job, milliseconds now, int, std::uint16_t& step, std::mt19937_64& rng) {
+  return [timing](const SimJob& job, milliseconds now, int, std::uint16_t& step,
+                  std::mt19937_64& rng) {
     const system_clock::time_point epoch{};
     PolicyInput input;
     input.outcome = PollOutcome::progress;
@@ -139,8 +142,12 @@ void row(const std::string& name, const Result& r) {
 
 int main() {
   const EstimateMix mixes[] = {
-      {"mostly accurate estimates (70 % within 5 %, 10 % early, 15 % late, 5 % none)", 0.10, 0.70,
-       0.15, },
+      {
+          "mostly accurate estimates (70 % within 5 %, 10 % early, 15 % late, 5 % none)",
+          0.10,
+          0.70,
+          0.15,
+      },
       {"rough estimates (40 % early, 15 % within 5 %, 40 % late, 5 % none)", 0.40, 0.15, 0.40},
       {"no estimates at all", 0, 0, 0},
   };
@@ -151,7 +158,8 @@ int main() {
     std::printf("|%s|%s|%s|%s|\n", std::string(48, '-').c_str(), std::string(11, '-').c_str(),
                 std::string(10, '-').c_str(), std::string(10, '-').c_str());
     for (int s : {5, 10, 20, 30, 60})
-      row("fixed interval " + std::to_string(s) + " s", run(jobs, fixed_interval(seconds(s)), seconds(s)));
+      row("fixed interval " + std::to_string(s) + " s",
+          run(jobs, fixed_interval(seconds(s)), seconds(s)));
     row("StateChangeConf default (100 ms x2, cap 10 s)",
         run(jobs, state_change_conf_default(), milliseconds(0)));
     for (int max_s : {10, 20, 30, 60, 120})

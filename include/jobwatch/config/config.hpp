@@ -18,7 +18,7 @@ using namespace std::chrono_literals;
 // end up in a log line or an error message by accident.
 struct SecretRef {
   std::string inline_value;  // `token: "…"` — empty when not given
-  std::string file;          // `token_file: …` — relative paths resolve in $CREDENTIALS_DIRECTORY
+  std::string file;  // `token_file: …` — relative paths resolve in $CREDENTIALS_DIRECTORY
   bool empty() const { return inline_value.empty() && file.empty(); }
 };
 
@@ -80,9 +80,9 @@ enum class SinkType { log, file, webhook };
 struct SinkConfig {
   std::string name;
   SinkType type = SinkType::log;
-  std::string path;  // file
-  std::string url;   // webhook
-  SecretRef secret;  // webhook: "whsec_…" (Standard Webhooks)
+  std::string path;                 // file
+  std::string url;                  // webhook
+  SecretRef secret;                 // webhook: "whsec_…" (Standard Webhooks)
   std::vector<std::string> events;  // empty = all event types
   Duration max_age = 72h;           // webhook: give up (dead letter) after this
   Duration timeout = 10s;           // webhook: per POST

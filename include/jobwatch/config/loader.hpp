@@ -2,27 +2,27 @@
 // reported with its place in the file, all at once, in file order.
 #pragma once
 
-#include "jobwatch/config/config.hpp"
-
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "jobwatch/config/config.hpp"
+
 namespace jobwatch::config {
 
 struct Diagnostic {
   std::string file;
-  int line = 0;    // 1-based; 0 when the problem is the file itself
-  int column = 0;  // 1-based
+  int line = 0;         // 1-based; 0 when the problem is the file itself
+  int column = 0;       // 1-based
   std::string message;  // never contains a secret value
   // "FILE:LINE:COL: message", the format of `jobwatchd --check-config`.
   std::string to_string() const;
 };
 
 struct LoadResult {
-  std::optional<Config> config;     // set exactly when `errors` is empty
-  std::vector<Diagnostic> errors;   // sorted by line, then column
+  std::optional<Config> config;    // set exactly when `errors` is empty
+  std::vector<Diagnostic> errors;  // sorted by line, then column
   bool ok() const { return config.has_value(); }
 };
 

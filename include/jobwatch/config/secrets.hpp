@@ -2,12 +2,12 @@
 // keys). Errors name the setting and the file, never the secret itself.
 #pragma once
 
-#include "jobwatch/config/config.hpp"
-
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
+
+#include "jobwatch/config/config.hpp"
 
 namespace jobwatch::config {
 

@@ -3,15 +3,14 @@
 // connection. Only moves bytes and timers; all decisions are in Service.
 #pragma once
 
-#include "jobwatch/config/config.hpp"
-#include "jobwatch/control/service.hpp"
-
 #include <boost/asio/any_io_executor.hpp>
-
 #include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
+
+#include "jobwatch/config/config.hpp"
+#include "jobwatch/control/service.hpp"
 
 namespace jobwatch::control {
 

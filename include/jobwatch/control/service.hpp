@@ -3,21 +3,20 @@
 // the server hands it parsed calls and writes whatever replies come back.
 #pragma once
 
-#include "jobwatch/config/config.hpp"
-#include "jobwatch/control/varlink.hpp"
-#include "jobwatch/watch/engine.hpp"
+#include <sys/types.h>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/json/object.hpp>
-
-#include <sys/types.h>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
+
+#include "jobwatch/config/config.hpp"
+#include "jobwatch/control/varlink.hpp"
+#include "jobwatch/watch/engine.hpp"
 
 namespace jobwatch::control {
 
@@ -62,7 +61,7 @@ class Service {
   // Control counters, kept by the server through these hooks.
   void connection_opened();
   void connection_closed();
-  void connection_rejected();  // over the connection limit
+  void connection_rejected();                        // over the connection limit
   void protocol_error(std::string_view error_name);  // error replies sent by the server itself
   boost::json::object control_stats() const;
 

@@ -3,12 +3,8 @@
 // the error reply to send, so the service stays a thin dispatcher.
 #pragma once
 
-#include "jobwatch/control/varlink.hpp"
-#include "jobwatch/watch/watch_info.hpp"
-
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
-
 #include <chrono>
 #include <initializer_list>
 #include <optional>
@@ -16,6 +12,9 @@
 #include <string_view>
 #include <variant>
 #include <vector>
+
+#include "jobwatch/control/varlink.hpp"
+#include "jobwatch/watch/watch_info.hpp"
 
 namespace jobwatch::control {
 

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <boost/json/object.hpp>
-
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -33,7 +32,7 @@ class VarlinkFramer {
  private:
   std::size_t max_;
   std::string buffer_;
-  std::size_t start_ = 0;  // consumed prefix of buffer_, compacted lazily
+  std::size_t start_ = 0;    // consumed prefix of buffer_, compacted lazily
   std::size_t scanned_ = 0;  // bytes after start_ known to contain no NUL
 };
 

@@ -62,7 +62,7 @@ enum class VerifyResult {
   malformed,         // unparsable Authorization or X-Sdk-Date missing/bad
   unknown_key,       // Access is not the expected AK
   bad_signature,
-  skewed,            // a valid signature, but X-Sdk-Date too far from `now`
+  skewed,  // a valid signature, but X-Sdk-Date too far from `now`
 };
 std::string_view verify_result_name(VerifyResult result);
 

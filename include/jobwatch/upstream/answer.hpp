@@ -2,12 +2,12 @@
 // the poll policy act on the kind; nothing downstream looks at HTTP.
 #pragma once
 
-#include "jobwatch/model/job.hpp"
-
 #include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "jobwatch/model/job.hpp"
 
 namespace jobwatch::upstream {
 
@@ -27,11 +27,11 @@ std::string_view kind_name(AnswerKind kind);
 
 struct Answer {
   AnswerKind kind = AnswerKind::reset;
-  unsigned http_status = 0;                      // 0 when no HTTP answer came
-  std::optional<model::JobDetail> job;           // set when kind == ok
+  unsigned http_status = 0;                              // 0 when no HTTP answer came
+  std::optional<model::JobDetail> job;                   // set when kind == ok
   std::optional<std::chrono::milliseconds> retry_after;  // from Retry-After
-  std::string error_code;  // from the error body, e.g. "APIGW.0308"
-  std::string error_msg;   // from the error body, or what went wrong locally
+  std::string error_code;                                // from the error body, e.g. "APIGW.0308"
+  std::string error_msg;  // from the error body, or what went wrong locally
 
   // "HTTP 503 APIGW.0308: too many requests" / "timeout after 10s" — for
   // logs, WatchInfo.last_error and Show. Never contains credentials.
@@ -40,8 +40,7 @@ struct Answer {
 
 // Pure: turns an HTTP answer into an Answer. `retry_after` is the raw header
 // value (delta-seconds or an HTTP-date, resolved against `now`).
-Answer classify_response(unsigned http_status, std::string_view retry_after,
-                         std::string_view body,
+Answer classify_response(unsigned http_status, std::string_view retry_after, std::string_view body,
                          std::chrono::system_clock::time_point now);
 
 // For failures below HTTP (kind is timeout or reset).
@@ -50,8 +49,8 @@ Answer transport_failure(AnswerKind kind, std::string what);
 // `Retry-After`: delta-seconds or an HTTP-date (IMF-fixdate, RFC 850 or
 // asctime) resolved against `now`, bounded to 0..1h (a date in the past is
 // 0). nullopt when the value is neither.
-std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
-                                                           std::chrono::system_clock::time_point now);
+std::optional<std::chrono::milliseconds> parse_retry_after(
+    std::string_view value, std::chrono::system_clock::time_point now);
 // An HTTP-date (RFC 9110 §5.6.7, all three forms); nullopt when it is not one.
 std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view value);
 

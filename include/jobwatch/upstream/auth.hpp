@@ -4,16 +4,15 @@
 // touching the pool or the engine.
 #pragma once
 
-#include "jobwatch/upstream/http_pool.hpp"
-
 #include <boost/json/object.hpp>
-
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <variant>
+
+#include "jobwatch/upstream/http_pool.hpp"
 
 namespace jobwatch::config {
 struct ApiConfig;

@@ -2,15 +2,14 @@
 // credentials from the configured Authenticator, answers classified.
 #pragma once
 
-#include "jobwatch/upstream/auth.hpp"
-#include "jobwatch/upstream/http_pool.hpp"
-#include "jobwatch/upstream/job_api.hpp"
-
 #include <boost/asio/any_io_executor.hpp>
-
 #include <memory>
 #include <string>
 #include <variant>
+
+#include "jobwatch/upstream/auth.hpp"
+#include "jobwatch/upstream/http_pool.hpp"
+#include "jobwatch/upstream/job_api.hpp"
 
 namespace jobwatch::config {
 struct ApiConfig;

@@ -4,17 +4,16 @@
 // they can be tested without sockets or a clock.
 #pragma once
 
-#include "jobwatch/upstream/auth.hpp"
-#include "jobwatch/upstream/http_pool.hpp"
-
 #include <boost/asio/any_io_executor.hpp>
-
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <variant>
+
+#include "jobwatch/upstream/auth.hpp"
+#include "jobwatch/upstream/http_pool.hpp"
 
 namespace jobwatch::upstream::iam {
 

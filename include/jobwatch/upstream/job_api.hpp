@@ -3,10 +3,10 @@
 // unit tests and by the real HTTP client in the daemon.
 #pragma once
 
-#include "jobwatch/upstream/answer.hpp"
-
 #include <functional>
 #include <string>
+
+#include "jobwatch/upstream/answer.hpp"
 
 namespace jobwatch::upstream {
 

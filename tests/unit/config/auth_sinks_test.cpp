@@ -1,19 +1,19 @@
 // The api.auth and sinks sections: required fields per type, exclusive
 // pairs, and that secrets never reach a diagnostic.
-#include "load_helpers.hpp"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "load_helpers.hpp"
 
 namespace jobwatch::config {
 namespace {
 
-using testing::errors_of;
-using testing::with_api;
 using ::testing::ElementsAre;
+using testing::errors_of;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
+using testing::with_api;
 
 TEST(Auth, TokenNeedsExactlyOneOfTokenAndTokenFile) {
   EXPECT_THAT(errors_of(with_api("  auth:\n    type: token\n")),
@@ -45,8 +45,9 @@ TEST(Auth, IamPasswordNeedsDomainUserPasswordAndProject) {
 }
 
 TEST(Auth, IamEndpointDefaultsFromRegionOrHuaweiHost) {
-  std::string common = "  project_id: p1\n  auth:\n    type: iam-password\n    domain: d\n"
-                       "    user: u\n    password_file: pw\n";
+  std::string common =
+      "  project_id: p1\n  auth:\n    type: iam-password\n    domain: d\n"
+      "    user: u\n    password_file: pw\n";
   auto by_region = load_string("api:\n  region: cn-north-4\n" + common, "t.yaml");
   ASSERT_TRUE(by_region.ok());
   EXPECT_EQ(by_region.config->api.auth.iam_endpoint, "https://iam.cn-north-4.myhuaweicloud.com");
@@ -56,8 +57,7 @@ TEST(Auth, IamEndpointDefaultsFromRegionOrHuaweiHost) {
   auto by_host = load_string(
       "api:\n  endpoint: https://workspace.ap-southeast-3.myhuaweicloud.com\n" + common, "t.yaml");
   ASSERT_TRUE(by_host.ok());
-  EXPECT_EQ(by_host.config->api.auth.iam_endpoint,
-            "https://iam.ap-southeast-3.myhuaweicloud.com");
+  EXPECT_EQ(by_host.config->api.auth.iam_endpoint, "https://iam.ap-southeast-3.myhuaweicloud.com");
 
   EXPECT_THAT(errors_of(with_api(common)),
               ElementsAre("t.yaml:5:11: api.auth.type: type 'iam-password' needs iam_endpoint: it "
@@ -143,9 +143,9 @@ TEST(Sinks, WebhookUrlSecretEventsAndDurations) {
 
 TEST(Sinks, WebhookUrlIsNeverQuoted) {
   // Webhook URLs often carry their own token in the path.
-  auto errors = errors_of(with_api(
-      "sinks:\n  - {name: w, type: webhook, url: \"https://h/T0K3N:x@y\", timeout: x}\n"
-      "  - {name: v, type: webhook, url: \"gopher://h/T0K3N\"}\n"));
+  auto errors = errors_of(
+      with_api("sinks:\n  - {name: w, type: webhook, url: \"https://h/T0K3N:x@y\", timeout: x}\n"
+               "  - {name: v, type: webhook, url: \"gopher://h/T0K3N\"}\n"));
   ASSERT_THAT(errors, ::testing::SizeIs(2));
   for (const auto& line : errors) EXPECT_THAT(line, Not(HasSubstr("T0K3N")));
 }
@@ -155,16 +155,18 @@ TEST(Secrets, NeverAppearInDiagnostics) {
   for (const char* shape : {"[%]", "{k: %}", "{%: x}", "[{a: %}]"}) {
     std::string value = shape;
     value.replace(value.find('%'), 1, secret);
-    std::string yaml = with_api("  auth:\n    type: aksk\n    access_key: AK\n    secret_key: " +
-                                value + "\n    security_token: " + value +
-                                "\n    password: " + value +
-                                "\nsinks:\n  - {name: w, type: webhook, url: \"http://h\", "
-                                "secret: " + value + "}\n");
+    std::string yaml =
+        with_api("  auth:\n    type: aksk\n    access_key: AK\n    secret_key: " + value +
+                 "\n    security_token: " + value + "\n    password: " + value +
+                 "\nsinks:\n  - {name: w, type: webhook, url: \"http://h\", "
+                 "secret: " +
+                 value + "}\n");
     auto errors = errors_of(yaml);
     EXPECT_THAT(errors, Not(IsEmpty())) << shape;
     for (const auto& line : errors) EXPECT_THAT(line, Not(HasSubstr(secret))) << shape;
   }
-  auto token_errors = errors_of(with_api("  auth:\n    type: token\n    token: [" + secret + "]\n"));
+  auto token_errors =
+      errors_of(with_api("  auth:\n    type: token\n    token: [" + secret + "]\n"));
   EXPECT_THAT(token_errors,
               ElementsAre("t.yaml:5:12: api.auth.token: expected a string, but got a list"));
 }

@@ -1,15 +1,15 @@
 // Every class of config problem, each with the exact place it is reported.
-#include "load_helpers.hpp"
-
-#include <gtest/gtest.h>
 #include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "load_helpers.hpp"
 
 namespace jobwatch::config {
 namespace {
 
+using ::testing::ElementsAre;
 using testing::errors_of;
 using testing::with_api;
-using ::testing::ElementsAre;
 
 TEST(Diagnostic, FormatsAsFileLineColumnMessage) {
   Diagnostic d{"/etc/jobwatch/jobwatch.yaml", 3, 7, "api.rate_limit: expected a number"};
@@ -33,8 +33,7 @@ TEST(LoadString, EndpointAndRegionAreExclusive) {
 }
 
 TEST(LoadString, YamlSyntaxErrorsBecomeDiagnostics) {
-  EXPECT_THAT(errors_of("api: [\n"),
-              ElementsAre("t.yaml:2:1: end of sequence flow not found"));
+  EXPECT_THAT(errors_of("api: [\n"), ElementsAre("t.yaml:2:1: end of sequence flow not found"));
   EXPECT_THAT(errors_of("api:\n  endpoint: http://h\n region: x\n"),
               ElementsAre("t.yaml:3:2: end of map not found"));
   EXPECT_THAT(errors_of("api:\n\tendpoint: x\n"), ::testing::SizeIs(1));
@@ -51,20 +50,19 @@ TEST(LoadString, TopLevelMustBeAMapping) {
 }
 
 TEST(LoadString, UnknownKeysAtEveryLevel) {
-  EXPECT_THAT(
-      errors_of(with_api("  foo: 1\n"
-                         "  auth: {type: none, bar: 2}\n"
-                         "  tls: {verify: true, baz: 3}\n"
-                         "poll: {qux: 1}\n"
-                         "sinks:\n"
-                         "  - {name: a, type: log, quux: 1}\n"
-                         "extra: 1\n")),
-      ElementsAre("t.yaml:3:3: unknown key 'foo' in api",
-                  "t.yaml:4:22: unknown key 'bar' in api.auth",
-                  "t.yaml:5:23: unknown key 'baz' in api.tls",
-                  "t.yaml:6:8: unknown key 'qux' in poll",
-                  "t.yaml:8:26: unknown key 'quux' in sinks[0]",
-                  "t.yaml:9:1: unknown key 'extra' at the top level"));
+  EXPECT_THAT(errors_of(with_api("  foo: 1\n"
+                                 "  auth: {type: none, bar: 2}\n"
+                                 "  tls: {verify: true, baz: 3}\n"
+                                 "poll: {qux: 1}\n"
+                                 "sinks:\n"
+                                 "  - {name: a, type: log, quux: 1}\n"
+                                 "extra: 1\n")),
+              ElementsAre("t.yaml:3:3: unknown key 'foo' in api",
+                          "t.yaml:4:22: unknown key 'bar' in api.auth",
+                          "t.yaml:5:23: unknown key 'baz' in api.tls",
+                          "t.yaml:6:8: unknown key 'qux' in poll",
+                          "t.yaml:8:26: unknown key 'quux' in sinks[0]",
+                          "t.yaml:9:1: unknown key 'extra' at the top level"));
 }
 
 TEST(LoadString, UnknownKeysSuggestTheClosestKnownKey) {
@@ -156,9 +154,7 @@ TEST(LoadString, SocketMode) {
 }
 
 TEST(LoadString, Endpoints) {
-  auto endpoint = [](std::string value) {
-    return errors_of("api:\n  endpoint: " + value + "\n");
-  };
+  auto endpoint = [](std::string value) { return errors_of("api:\n  endpoint: " + value + "\n"); };
   EXPECT_THAT(endpoint("ftp://a.example.com"),
               ElementsAre("t.yaml:2:13: api.endpoint: expected an http:// or https:// URL"));
   EXPECT_THAT(endpoint("a.example.com"),
@@ -210,12 +206,13 @@ TEST(LoadString, MetricsListen) {
 }
 
 TEST(LoadString, CollectsEveryProblemInFileOrder) {
-  auto errors = errors_of("log: {level: loud}\n"
-                          "api:\n"
-                          "  endpoint: https://a.example.com\n"
-                          "  max_connections: 0\n"
-                          "poll: {max_interval: forever}\n"
-                          "bogus: true\n");
+  auto errors = errors_of(
+      "log: {level: loud}\n"
+      "api:\n"
+      "  endpoint: https://a.example.com\n"
+      "  max_connections: 0\n"
+      "poll: {max_interval: forever}\n"
+      "bogus: true\n");
   EXPECT_THAT(errors, ElementsAre("t.yaml:1:14: log.level: 'loud' is not one of trace, debug, "
                                   "info, warn, error",
                                   "t.yaml:4:20: api.max_connections: must be between 1 and 1024",

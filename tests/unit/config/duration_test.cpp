@@ -36,9 +36,10 @@ TEST(ParseDuration, AcceptsCompoundsInDescendingOrder) {
 }
 
 TEST(ParseDuration, RejectsGarbage) {
-  for (const char* text : {"", "-1s", "-5", "+5s", "s", "5x", "5 s", " 5s", "5s ", "1.", "1..5s",
-                           "5S", "1e3", "1m30", "30s1m", "1s1s", "5mm", "ms", "1.5.3s", "abc",
-                           "0x10", "nan", "inf", "5sec", "1h 30m", "1µs"}) {
+  for (const char* text :
+       {"",       "-1s",   "-5",   "+5s", "s",    "5x",    "5 s",    " 5s", "5s ",
+        "1.",     "1..5s", "5S",   "1e3", "1m30", "30s1m", "1s1s",   "5mm", "ms",
+        "1.5.3s", "abc",   "0x10", "nan", "inf",  "5sec",  "1h 30m", "1µs"}) {
     EXPECT_EQ(parse_duration(text), std::nullopt) << "'" << text << "'";
   }
 }

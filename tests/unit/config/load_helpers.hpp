@@ -2,11 +2,11 @@
 // the FILE:LINE:COL lines that --check-config prints.
 #pragma once
 
-#include "jobwatch/config/loader.hpp"
-
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "jobwatch/config/loader.hpp"
 
 namespace jobwatch::config::testing {
 

@@ -2,7 +2,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cstdlib>
@@ -77,9 +76,9 @@ TEST_F(SecretTest, MissingFileNamesSettingFileAndReason) {
   ASSERT_TRUE(std::holds_alternative<SecretError>(result));
   EXPECT_EQ(std::get<SecretError>(result).message,
             "api.auth.token: cannot read nope: No such file or directory");
-  EXPECT_EQ(std::get<SecretError>(in_credentials).message,
-            "api.auth.token: cannot read " + (dir_ / "nope").string() +
-                ": No such file or directory");
+  EXPECT_EQ(
+      std::get<SecretError>(in_credentials).message,
+      "api.auth.token: cannot read " + (dir_ / "nope").string() + ": No such file or directory");
 }
 
 TEST_F(SecretTest, UnreadableFileNamesTheReason) {

@@ -1,7 +1,5 @@
 // What a valid file turns into: every key lands in its Config field, and
 // absent keys keep their defaults. Also the two example files.
-#include "load_helpers.hpp"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -9,14 +7,16 @@
 #include <filesystem>
 #include <fstream>
 
+#include "load_helpers.hpp"
+
 namespace jobwatch::config {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::errors_of;
-using testing::with_api;
 using ::testing::ElementsAre;
+using testing::errors_of;
 using ::testing::IsEmpty;
+using testing::with_api;
 
 TEST(Values, DefaultsWhenOnlyTheEndpointIsGiven) {
   auto result = load_string("api: {endpoint: \"https://a.example.com/\"}\n", "t.yaml");
@@ -114,8 +114,8 @@ TEST(Values, EmptySectionsKeepDefaults) {
 }
 
 TEST(LoadFile, ReadsTheFileAndNamesItInDiagnostics) {
-  auto dir = std::filesystem::temp_directory_path() / ("jobwatch-config-test-" +
-                                                       std::to_string(::getpid()));
+  auto dir = std::filesystem::temp_directory_path() /
+             ("jobwatch-config-test-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   auto path = (dir / "bad.yaml").string();
   std::ofstream(path) << "api:\n  endpoint: http://127.0.0.1:1\nlog: {level: loud}\n";

@@ -2,16 +2,15 @@
 // statuses (via asio::post, never inside fetch), 404 for unknown jobs.
 #pragma once
 
-#include "jobwatch/model/job.hpp"
-#include "jobwatch/upstream/job_api.hpp"
-
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/json/array.hpp>
-
 #include <map>
 #include <string>
 #include <utility>
+
+#include "jobwatch/model/job.hpp"
+#include "jobwatch/upstream/job_api.hpp"
 
 namespace jobwatch::control::test {
 
@@ -39,9 +38,8 @@ class FakeJobApi : public upstream::JobApi {
                               {"begin_time", "2026-11-28T12:00:00Z"}};
       boost::json::array subs;
       for (int i = 0; i < it->second.total; ++i) {
-        subs.push_back(boost::json::object{
-            {"job_id", job_id + "-sub" + std::to_string(i)},
-            {"job_status", i < it->second.done ? 1 : 2}});
+        subs.push_back(boost::json::object{{"job_id", job_id + "-sub" + std::to_string(i)},
+                                           {"job_status", i < it->second.done ? 1 : 2}});
       }
       if (it->second.total > 0) job["sub_jobs"] = std::move(subs);
       auto parsed = model::parse_job_detail(job);

@@ -1,7 +1,4 @@
-#include "service_fixture.hpp"
-
 #include "jobwatch/control/server.hpp"
-#include "jobwatch/control/varlink.hpp"
 
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -14,6 +11,9 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+
+#include "jobwatch/control/varlink.hpp"
+#include "service_fixture.hpp"
 
 using namespace jobwatch;
 using namespace jobwatch::control;
@@ -154,10 +154,11 @@ TEST_F(ServerTest, PipelinedCallWaitsForTheStreamingOne) {
   api_.set("p", 2);
   const int fd = connect_client();
   std::string both =
-      encode_call(Call{"io.jobwatch.Wait",
-                       boost::json::object{{"jobs", boost::json::array{boost::json::object{{"job_id", "p"}}}},
-                                           {"timeout_s", 0.5}},
-                       true, false}) +
+      encode_call(Call{
+          "io.jobwatch.Wait",
+          boost::json::object{{"jobs", boost::json::array{boost::json::object{{"job_id", "p"}}}},
+                              {"timeout_s", 0.5}},
+          true, false}) +
       encode_call(Call{"io.jobwatch.List", {}, false, false});
   send_raw(fd, both);
   // Every reply before the Wait's final one belongs to the Wait.

@@ -2,20 +2,19 @@
 // run the loop until replies arrive.
 #pragma once
 
-#include "fake_job_api.hpp"
-
-#include "jobwatch/control/service.hpp"
-#include "jobwatch/watch/engine.hpp"
+#include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
+
+#include "fake_job_api.hpp"
+#include "jobwatch/control/service.hpp"
+#include "jobwatch/watch/engine.hpp"
 
 namespace jobwatch::control::test {
 
@@ -42,13 +41,14 @@ class ServiceFixture : public ::testing::Test {
       : config_(std::move(config)),
         api_(io_.get_executor()),
         engine_(io_.get_executor(), config_, api_),
-        service_(io_.get_executor(), engine_, config_,
-                 [] { return boost::json::object{{"engine", boost::json::object{{"x", 1}}}}; }) {}
+        service_(io_.get_executor(), engine_, config_, [] {
+          return boost::json::object{{"engine", boost::json::object{{"x", 1}}}};
+        }) {}
 
   ~ServiceFixture() override { engine_.stop(); }
 
-  std::shared_ptr<Recorded> call(std::string method, std::string_view params = "{}", uid_t uid = 1000,
-                                 bool more = false) {
+  std::shared_ptr<Recorded> call(std::string method, std::string_view params = "{}",
+                                 uid_t uid = 1000, bool more = false) {
     auto rec = std::make_shared<Recorded>();
     Call c{std::move(method), boost::json::parse(params).as_object(), more, false};
     std::weak_ptr<Recorded> weak = rec;

@@ -1,8 +1,7 @@
-#include "service_fixture.hpp"
+#include <boost/json/serialize.hpp>
 
 #include "jobwatch/control/varlink.hpp"
-
-#include <boost/json/serialize.hpp>
+#include "service_fixture.hpp"
 
 using namespace jobwatch;
 using namespace jobwatch::control;
@@ -42,8 +41,7 @@ TEST_F(ServiceTest, WatchRejectsBadInput) {
   EXPECT_EQ(bad_id->last().error, errors::invalid_job_id);
   EXPECT_EQ(bad_id->last().parameters.at("job_id"), "../../etc/passwd");
 
-  auto bad_label = call("io.jobwatch.Watch",
-                        R"({"jobs":[{"job_id":"a"}],"labels":{"owner":5}})");
+  auto bad_label = call("io.jobwatch.Watch", R"({"jobs":[{"job_id":"a"}],"labels":{"owner":5}})");
   EXPECT_EQ(bad_label->last().error, errors::invalid_parameter);
   EXPECT_EQ(bad_label->last().parameters.at("parameter"), "labels.owner");
 
@@ -75,7 +73,8 @@ TEST_F(ServiceTest, MissingProjectWithoutDefaultIsInvalidParameter) {
 
 TEST_F(ServiceTest, CancelChecksTheCaller) {
   api_.set("j", 2);
-  ASSERT_TRUE(call("io.jobwatch.Watch", R"({"jobs":[{"job_id":"j"}]})", 1000)->last().error.empty());
+  ASSERT_TRUE(
+      call("io.jobwatch.Watch", R"({"jobs":[{"job_id":"j"}]})", 1000)->last().error.empty());
 
   auto other = call("io.jobwatch.Cancel", R"({"jobs":[{"job_id":"j"}]})", 1001);
   EXPECT_EQ(other->last().error, errors::permission_denied);
@@ -95,8 +94,10 @@ TEST_F(ServiceTest, CancelChecksTheCaller) {
 }
 
 TEST_F(ServiceTest, SubmitterMayCancel) {
-  ASSERT_TRUE(call("io.jobwatch.Watch", R"({"jobs":[{"job_id":"j"}]})", 1234)->last().error.empty());
-  EXPECT_TRUE(call("io.jobwatch.Cancel", R"({"jobs":[{"job_id":"j"}]})", 1234)->last().error.empty());
+  ASSERT_TRUE(
+      call("io.jobwatch.Watch", R"({"jobs":[{"job_id":"j"}]})", 1234)->last().error.empty());
+  EXPECT_TRUE(
+      call("io.jobwatch.Cancel", R"({"jobs":[{"job_id":"j"}]})", 1234)->last().error.empty());
 }
 
 TEST_F(ServiceTest, ListAndShow) {
@@ -180,8 +181,9 @@ TEST_F(ServiceTest, WaitOnFinishedJobAnswersAtOnce) {
 TEST_F(ServiceTest, WaitTimeout) {
   api_.set("slow", 2);
   api_.set("quick", 1);
-  auto wait = call("io.jobwatch.Wait",
-                   R"({"jobs":[{"job_id":"slow"},{"job_id":"quick"}],"timeout_s":0.3})", 1000, true);
+  auto wait =
+      call("io.jobwatch.Wait", R"({"jobs":[{"job_id":"slow"},{"job_id":"quick"}],"timeout_s":0.3})",
+           1000, true);
   ASSERT_TRUE(run_until([&] { return wait->finished(); }));
   const auto& results = wait->last().parameters.at("results").as_array();
   EXPECT_EQ(results[0].at("outcome"), "timeout");
@@ -250,18 +252,20 @@ TEST_F(ServiceTest, GetInterfaceDescription) {
   const std::string idl = str(r->last().parameters.at("description"));
   for (const char* needle :
        {"interface io.jobwatch\n", "type WatchInfo (",
-        "method Watch(jobs: []JobRef, labels: ?[string]string, deadline_s: ?float) -> (watches: []WatchInfo)",
+        "method Watch(jobs: []JobRef, labels: ?[string]string, deadline_s: ?float) -> (watches: "
+        "[]WatchInfo)",
         "method Cancel(", "method List(", "method Show(", "method Wait(", "method Follow(",
         "method Stats(", "error InvalidJobId (job_id: string, reason: string)", "error NotWatched",
         "error LimitReached", "error ShuttingDown", "error PermissionDenied"}) {
     EXPECT_NE(idl.find(needle), std::string::npos) << needle;
   }
-  auto service = call("org.varlink.service.GetInterfaceDescription",
-                      R"({"interface":"org.varlink.service"})");
+  auto service =
+      call("org.varlink.service.GetInterfaceDescription", R"({"interface":"org.varlink.service"})");
   EXPECT_NE(str(service->last().parameters.at("description")).find("interface org.varlink.service"),
             std::string::npos);
 
-  auto unknown = call("org.varlink.service.GetInterfaceDescription", R"({"interface":"com.example"})");
+  auto unknown =
+      call("org.varlink.service.GetInterfaceDescription", R"({"interface":"com.example"})");
   EXPECT_EQ(unknown->last().error, errors::interface_not_found);
   EXPECT_EQ(unknown->last().parameters.at("interface"), "com.example");
   auto missing = call("org.varlink.service.GetInterfaceDescription");
@@ -312,8 +316,8 @@ TEST_F(ServiceTest, ProgressIsCoalesced) {
   // Every poll (10-20 ms apart) changes the WatchInfo (its poll counter).
   ASSERT_TRUE(run_until([&] { return engine_.info({"proj", "busy"})->polls >= 40; }));
   const auto elapsed = std::chrono::steady_clock::now() - start;
-  const auto windows = std::chrono::duration_cast<std::chrono::milliseconds>(elapsed) /
-                       Service::progress_interval;
+  const auto windows =
+      std::chrono::duration_cast<std::chrono::milliseconds>(elapsed) / Service::progress_interval;
   EXPECT_LE(wait->replies.size(), static_cast<std::size_t>(windows) + 2);
   EXPECT_GE(wait->replies.size(), 2u);  // the first one and at least one change
 }

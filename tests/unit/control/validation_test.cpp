@@ -1,7 +1,8 @@
 #include "jobwatch/control/validation.hpp"
 
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
 
 using namespace jobwatch::control;
 namespace json = boost::json;
@@ -9,7 +10,9 @@ using namespace std::string_literals;
 
 namespace {
 
-json::object obj(std::string_view text) { return json::parse(text).as_object(); }
+json::object obj(std::string_view text) {
+  return json::parse(text).as_object();
+}
 
 template <class T>
 const Reply& error_of(const Checked<T>& checked) {
@@ -48,7 +51,9 @@ TEST(IdProblem, Table) {
       {"a\0b"s, "contains '\\x00' (only A-Z a-z 0-9 - _ allowed)"},
       {"job\x7f", "contains '\\x7f' (only A-Z a-z 0-9 - _ allowed)"},
       {"caf\xc3\xa9", "contains '\xc3\xa9' (only A-Z a-z 0-9 - _ allowed)"},
-      {"a\xe2\x80\xae" "b", "contains '\\u{202e}' (only A-Z a-z 0-9 - _ allowed)"},
+      {"a\xe2\x80\xae"
+       "b",
+       "contains '\\u{202e}' (only A-Z a-z 0-9 - _ allowed)"},
       {"a\xff", "contains '\\xff' (only A-Z a-z 0-9 - _ allowed)"},
       {"a?b=c", "contains '?' (only A-Z a-z 0-9 - _ allowed)"},
   };
@@ -74,8 +79,8 @@ TEST(EscapeForDisplay, NeverPassesControlCharactersThrough) {
 }
 
 TEST(ParseJobs, ResolvesDefaultProjectAndDropsDuplicates) {
-  auto jobs = parse_jobs(obj(R"({"jobs":[{"job_id":"a"},{"job_id":"b","project_id":"p2"},{"job_id":"a"}]})"),
-                         "p1");
+  auto jobs = parse_jobs(
+      obj(R"({"jobs":[{"job_id":"a"},{"job_id":"b","project_id":"p2"},{"job_id":"a"}]})"), "p1");
   ASSERT_TRUE((std::holds_alternative<std::vector<jobwatch::watch::JobRef>>(jobs)));
   const auto& refs = std::get<0>(jobs);
   ASSERT_EQ(refs.size(), 2u);

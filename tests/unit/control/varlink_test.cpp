@@ -1,8 +1,8 @@
 #include "jobwatch/control/varlink.hpp"
 
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
 #include <string>
 
 using namespace jobwatch::control;

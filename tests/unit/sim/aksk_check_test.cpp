@@ -1,8 +1,9 @@
+#include "aksk_check.hpp"
+
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
 
-#include "aksk_check.hpp"
 #include "cli.hpp"
 #include "jobwatch/upstream/aksk_signer.hpp"
 #include "sim_test_util.hpp"
@@ -69,16 +70,14 @@ TEST(SimAksk, SkewedClockAnswers0303WithItsDate) {
   EXPECT_EQ(error_code(reply), "APIGW.0303");
   EXPECT_EQ(reply.date, "Tue, 06 Jun 2023 03:00:06 GMT");
   // Signed with the gateway's time, it passes.
-  EXPECT_EQ(get(sim, target, signed_headers(target, wall + 1800s, "SK"), wall).reply.status,
-            404u);
+  EXPECT_EQ(get(sim, target, signed_headers(target, wall + 1800s, "SK"), wall).reply.status, 404u);
   // Within 15 min is fine.
-  EXPECT_EQ(get(sim, target, signed_headers(target, wall + 1000s, "SK"), wall).reply.status,
-            404u);
+  EXPECT_EQ(get(sim, target, signed_headers(target, wall + 1000s, "SK"), wall).reply.status, 404u);
 }
 
 TEST(SimAksk, CliFlags) {
-  auto parsed = parse_cli({"--aksk-access-key", "AK", "--aksk-secret-key-file", "/f",
-                           "--clock-skew-s", "-1800"});
+  auto parsed = parse_cli(
+      {"--aksk-access-key", "AK", "--aksk-secret-key-file", "/f", "--clock-skew-s", "-1800"});
   ASSERT_TRUE(std::holds_alternative<CliOptions>(parsed));
   const auto& o = std::get<CliOptions>(parsed);
   EXPECT_EQ(o.aksk_access_key, std::optional<std::string>("AK"));

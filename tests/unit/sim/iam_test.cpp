@@ -14,8 +14,11 @@ namespace json = boost::json;
 
 std::string token_body(std::string_view password, std::string_view project = "proj") {
   return R"({"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"alice",)"
-         R"("password":")" + std::string(password) + R"(","domain":{"name":"dom"}}}},)"
-         R"("scope":{"project":{"id":")" + std::string(project) + R"("}}}})";
+         R"("password":")" +
+         std::string(password) +
+         R"(","domain":{"name":"dom"}}}},)"
+         R"("scope":{"project":{"id":")" +
+         std::string(project) + R"("}}}})";
 }
 
 class SimIamTest : public ::testing::Test {

@@ -79,7 +79,8 @@ TEST(SimRateGate, NoLimitByDefault) {
   sim.handle(Request{"POST", "/admin/jobs", R"({"job_id": "j1"})", std::nullopt}, at(0));
   for (int i = 0; i < 500; ++i)
     ASSERT_EQ(sim.handle(Request{"GET", "/v1/p/job/j1", {}, {}}, at(1)).reply.status, 200u);
-  const json::value s = json::parse(sim.handle(Request{"GET", "/admin/stats", {}, {}}, at(1)).reply.body);
+  const json::value s =
+      json::parse(sim.handle(Request{"GET", "/admin/stats", {}, {}}, at(1)).reply.body);
   EXPECT_EQ(s.as_object().if_contains("rate_limited"), nullptr);
 }
 

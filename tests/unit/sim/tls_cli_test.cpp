@@ -1,7 +1,7 @@
 // jobwatch-sim's HTTPS flags: --tls-cert and --tls-key only together.
-#include "cli.hpp"
-
 #include <gtest/gtest.h>
+
+#include "cli.hpp"
 
 namespace jobwatch::sim {
 namespace {

@@ -1,10 +1,9 @@
-#include "jobwatch/upstream/aksk_signer.hpp"
+#include <gtest/gtest.h>
 
 #include "jobwatch/config/config.hpp"
+#include "jobwatch/upstream/aksk_signer.hpp"
 #include "jobwatch/upstream/auth.hpp"
 #include "upstream/test_support.hpp"
-
-#include <gtest/gtest.h>
 
 namespace jobwatch::upstream {
 namespace {
@@ -90,9 +89,10 @@ TEST(AkskSigner, QueryIsEncodedAndSorted) {
 }
 
 TEST(AkskSigner, HeadersAreLowercasedTrimmedAndSorted) {
-  std::vector<aksk::HeaderView> headers = {
-      {"X-Sdk-Date", " 20060102T150405Z "}, {"HOST", "h.example\t"},
-      {"X-Project-Id", "p1"}, {"Accept", "not signed"}};
+  std::vector<aksk::HeaderView> headers = {{"X-Sdk-Date", " 20060102T150405Z "},
+                                           {"HOST", "h.example\t"},
+                                           {"X-Project-Id", "p1"},
+                                           {"Accept", "not signed"}};
   auto names = aksk::normalize_signed_names({"X-Sdk-Date", "host", "x-project-id", "host"});
   EXPECT_EQ(names, (Names{"host", "x-project-id", "x-sdk-date"}));
   EXPECT_EQ(aksk::canonical_headers(headers, names),
@@ -132,12 +132,12 @@ TEST(AkskSigner, ClockOffsetFromASkew401) {
   const std::string skew_body =
       R"({"error_code":"APIGW.0303","error_msg":"Incorrect app authentication information: signature expired"})";
   // The gateway is 30 min ahead.
-  auto offset = aksk::corrected_clock_offset(401, skew_body, "Wed, 01 May 2024 12:30:00 GMT",
-                                             local, 0s);
+  auto offset =
+      aksk::corrected_clock_offset(401, skew_body, "Wed, 01 May 2024 12:30:00 GMT", local, 0s);
   EXPECT_EQ(offset, std::optional<std::chrono::seconds>(1800s));
   // Already corrected (a concurrent request did it): keep, but retry.
-  offset = aksk::corrected_clock_offset(401, skew_body, "Wed, 01 May 2024 12:30:01 GMT", local,
-                                        1800s);
+  offset =
+      aksk::corrected_clock_offset(401, skew_body, "Wed, 01 May 2024 12:30:01 GMT", local, 1800s);
   EXPECT_EQ(offset, std::optional<std::chrono::seconds>(1800s));
   // A Date far off is skew even when the message does not say so.
   offset = aksk::corrected_clock_offset(401, "{}", "Wed, 01 May 2024 11:00:00 GMT", local, 0s);
@@ -145,11 +145,11 @@ TEST(AkskSigner, ClockOffsetFromASkew401) {
   // Not about time: a bad signature with an agreeing clock, no Date, not a 401.
   const std::string bad_sig =
       R"({"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: verify aksk signature fail"})";
-  EXPECT_FALSE(aksk::corrected_clock_offset(401, bad_sig, "Wed, 01 May 2024 12:00:02 GMT", local,
-                                            0s));
+  EXPECT_FALSE(
+      aksk::corrected_clock_offset(401, bad_sig, "Wed, 01 May 2024 12:00:02 GMT", local, 0s));
   EXPECT_FALSE(aksk::corrected_clock_offset(401, skew_body, "", local, 0s));
-  EXPECT_FALSE(aksk::corrected_clock_offset(403, skew_body, "Wed, 01 May 2024 12:30:00 GMT",
-                                            local, 0s));
+  EXPECT_FALSE(
+      aksk::corrected_clock_offset(403, skew_body, "Wed, 01 May 2024 12:30:00 GMT", local, 0s));
 }
 
 // --- the authenticator ---

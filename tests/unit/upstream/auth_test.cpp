@@ -1,9 +1,9 @@
 #include "jobwatch/upstream/auth.hpp"
 
+#include <gtest/gtest.h>
+
 #include "jobwatch/config/config.hpp"
 #include "upstream/test_support.hpp"
-
-#include <gtest/gtest.h>
 
 namespace jobwatch::upstream {
 namespace {

@@ -1,10 +1,10 @@
-#include "jobwatch/upstream/answer.hpp"
-#include "jobwatch/upstream/http_job_api.hpp"
-
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <string>
+
+#include "jobwatch/upstream/answer.hpp"
+#include "jobwatch/upstream/http_job_api.hpp"
 
 namespace jobwatch::upstream {
 namespace {

@@ -4,13 +4,12 @@
 // (whatever host the target names, so tests never leave loopback).
 #pragma once
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
-
-#include <array>
 #include <functional>
 #include <istream>
 #include <memory>
@@ -30,8 +29,8 @@ class FakeConnectProxy {
   // The status to answer a CONNECT with; 0 answers nothing (hangs).
   using Decide = std::function<unsigned(const SeenConnect&)>;
 
-  explicit FakeConnectProxy(boost::asio::io_context& io,
-                            Decide decide = [](const SeenConnect&) { return 200u; })
+  explicit FakeConnectProxy(
+      boost::asio::io_context& io, Decide decide = [](const SeenConnect&) { return 200u; })
       : state_(std::make_shared<State>(io, std::move(decide))) {
     using tcp = boost::asio::ip::tcp;
     tcp::endpoint endpoint(boost::asio::ip::make_address("127.0.0.1"), 0);
@@ -108,10 +107,9 @@ class FakeConnectProxy {
       unsigned status = state->decide(seen);
       if (status == 0) {
         // Hang: keep a read pending until the client gives up.
-        client.async_read_some(boost::asio::buffer(up),
-                               [self = shared_from_this()](boost::system::error_code, std::size_t) {
-                                 self->stop();
-                               });
+        client.async_read_some(
+            boost::asio::buffer(up),
+            [self = shared_from_this()](boost::system::error_code, std::size_t) { self->stop(); });
         return;
       }
       if (status < 200 || status >= 300) {
@@ -130,28 +128,27 @@ class FakeConnectProxy {
             if (ec) return self->stop();
             ++self->state->tunnels;
             self->answer = "HTTP/1.1 " + std::to_string(status) + " Connection established\r\n\r\n";
-            boost::asio::async_write(
-                self->client, boost::asio::buffer(self->answer),
-                [self](boost::system::error_code ec, std::size_t) {
-                  if (ec) return self->stop();
-                  self->pump(self->client, self->origin, self->up);
-                  self->pump(self->origin, self->client, self->down);
-                });
+            boost::asio::async_write(self->client, boost::asio::buffer(self->answer),
+                                     [self](boost::system::error_code ec, std::size_t) {
+                                       if (ec) return self->stop();
+                                       self->pump(self->client, self->origin, self->up);
+                                       self->pump(self->origin, self->client, self->down);
+                                     });
           });
     }
 
     void pump(tcp::socket& from, tcp::socket& to, std::array<char, 16384>& buffer) {
-      from.async_read_some(boost::asio::buffer(buffer), [self = shared_from_this(), &from, &to,
-                                                         &buffer](boost::system::error_code ec,
-                                                                  std::size_t n) {
-        if (ec) return self->stop();
-        boost::asio::async_write(to, boost::asio::buffer(buffer.data(), n),
-                                 [self, &from, &to, &buffer](boost::system::error_code ec,
-                                                             std::size_t) {
-                                   if (ec) return self->stop();
-                                   self->pump(from, to, buffer);
-                                 });
-      });
+      from.async_read_some(
+          boost::asio::buffer(buffer), [self = shared_from_this(), &from, &to, &buffer](
+                                           boost::system::error_code ec, std::size_t n) {
+            if (ec) return self->stop();
+            boost::asio::async_write(
+                to, boost::asio::buffer(buffer.data(), n),
+                [self, &from, &to, &buffer](boost::system::error_code ec, std::size_t) {
+                  if (ec) return self->stop();
+                  self->pump(from, to, buffer);
+                });
+          });
     }
 
     void stop() {
@@ -173,14 +170,14 @@ class FakeConnectProxy {
 
   static void accept(std::shared_ptr<State> state) {
     auto& acceptor = state->acceptor;
-    acceptor.async_accept([state = std::move(state)](boost::system::error_code ec,
-                                                     tcp::socket socket) {
-      if (ec) return;  // stopped
-      auto session = std::make_shared<Session>(state, std::move(socket));
-      state->sessions.push_back(session);
-      session->start();
-      accept(state);
-    });
+    acceptor.async_accept(
+        [state = std::move(state)](boost::system::error_code ec, tcp::socket socket) {
+          if (ec) return;  // stopped
+          auto session = std::make_shared<Session>(state, std::move(socket));
+          state->sessions.push_back(session);
+          session->start();
+          accept(state);
+        });
   }
 
   std::shared_ptr<State> state_;

@@ -4,6 +4,7 @@
 // test's io_context, on 127.0.0.1 and an ephemeral port, plain or TLS.
 #pragma once
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -16,8 +17,6 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-
-#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <memory>

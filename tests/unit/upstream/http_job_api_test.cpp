@@ -1,11 +1,12 @@
 #include "jobwatch/upstream/http_job_api.hpp"
 
+#include <gtest/gtest.h>
+
+#include <boost/asio/post.hpp>
+
 #include "jobwatch/config/config.hpp"
 #include "upstream/fake_http_server.hpp"
 #include "upstream/test_support.hpp"
-
-#include <gtest/gtest.h>
-#include <boost/asio/post.hpp>
 
 namespace jobwatch::upstream {
 namespace {

@@ -1,17 +1,17 @@
 // HttpPool through an HTTP CONNECT proxy: plain and TLS origins, keep-alive
 // through the tunnel, and the proxy's failures as clear transport errors.
+#include <gtest/gtest.h>
+
+#include <boost/asio/ssl/context.hpp>
+#include <functional>
+#include <optional>
+
 #include "jobwatch/upstream/http_pool.hpp"
 #include "upstream/fake_connect_proxy.hpp"
 #include "upstream/fake_http_server.hpp"
 #include "upstream/pool_test_util.hpp"
 #include "upstream/test_certs.hpp"
 #include "upstream/test_support.hpp"
-
-#include <gtest/gtest.h>
-#include <boost/asio/ssl/context.hpp>
-
-#include <functional>
-#include <optional>
 
 namespace jobwatch::upstream {
 namespace {
@@ -49,12 +49,10 @@ class ProxyPoolTest : public ::testing::Test {
 };
 
 TEST_F(ProxyPoolTest, RequestsTunnelThroughTheProxyAndReuseTheTunnel) {
-  FakeHttpServer server(io, [](const FakeRequest& r) {
-    return respond(200, std::string(r.message.target()));
-  });
+  FakeHttpServer server(
+      io, [](const FakeRequest& r) { return respond(200, std::string(r.message.target())); });
   FakeConnectProxy proxy(io);
-  HttpPool pool(io.get_executor(), Origin{false, "127.0.0.1", server.port()},
-                options(proxy.url()));
+  HttpPool pool(io.get_executor(), Origin{false, "127.0.0.1", server.port()}, options(proxy.url()));
   auto answers = fetch_sequentially(pool, 3, [&] {
     server.stop();
     proxy.stop();
@@ -75,8 +73,7 @@ TEST_F(ProxyPoolTest, RequestsTunnelThroughTheProxyAndReuseTheTunnel) {
 TEST_F(ProxyPoolTest, ProxyRefusingTheTunnelIsAClearConnectError) {
   FakeHttpServer server(io, [](const FakeRequest&) { return respond(200, "unreachable"); });
   FakeConnectProxy proxy(io, [](const SeenConnect&) { return 403u; });
-  HttpPool pool(io.get_executor(), Origin{false, "127.0.0.1", server.port()},
-                options(proxy.url()));
+  HttpPool pool(io.get_executor(), Origin{false, "127.0.0.1", server.port()}, options(proxy.url()));
   auto answers = fetch_sequentially(pool, 1, [&] {
     server.stop();
     proxy.stop();
@@ -106,8 +103,7 @@ TEST_F(ProxyPoolTest, SendsBasicCredentialsFromTheUrlAndNeverEchoesThem) {
 TEST_F(ProxyPoolTest, ProxyDownIsAConnectErrorNamingTheProxy) {
   unsigned short dead_port = 0;
   {
-    boost::asio::ip::tcp::acceptor probe(
-        io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    boost::asio::ip::tcp::acceptor probe(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
     dead_port = probe.local_endpoint().port();
   }
   HttpPool pool(io.get_executor(), Origin{true, "api.example", 443},
@@ -128,8 +124,9 @@ TEST_F(ProxyPoolTest, ProxyThatNeverAnswersTimesOut) {
   HttpPool pool(io.get_executor(), Origin{false, "127.0.0.1", 9}, o);
   auto answers = fetch_sequentially(pool, 1, [&] { proxy.stop(); });
   ASSERT_EQ(answers.size(), 1u);
-  EXPECT_EQ(answers[0], "timeout: 127.0.0.1:9: no answer within 200ms (opening the tunnel via proxy " +
-                            proxy.url().substr(7) + ")");
+  EXPECT_EQ(answers[0],
+            "timeout: 127.0.0.1:9: no answer within 200ms (opening the tunnel via proxy " +
+                proxy.url().substr(7) + ")");
 }
 
 TEST_F(ProxyPoolTest, BadProxyUrlIsASetupError) {
@@ -183,7 +180,8 @@ class TlsProxyPoolTest : public ProxyPoolTest {
   std::vector<std::string> fetch_via_proxy(const std::string& cert, int count,
                                            FakeConnectProxy& proxy) {
     auto ctx = server_context(cert);
-    FakeHttpServer server(io, [](const FakeRequest&) { return respond(200, "secure"); }, &ctx);
+    FakeHttpServer server(
+        io, [](const FakeRequest&) { return respond(200, "secure"); }, &ctx);
     port_ = server.port();
     auto o = options(proxy.url());
     o.ca_file = certs_->ca();

@@ -1,17 +1,17 @@
 #include "jobwatch/upstream/http_pool.hpp"
 
-#include "upstream/fake_http_server.hpp"
-#include "upstream/pool_test_util.hpp"
-#include "upstream/test_support.hpp"
-
 #include <gtest/gtest.h>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-
 #include <memory>
 #include <optional>
 #include <vector>
+
+#include "upstream/fake_http_server.hpp"
+#include "upstream/pool_test_util.hpp"
+#include "upstream/test_support.hpp"
 
 namespace jobwatch::upstream {
 namespace {

@@ -1,14 +1,14 @@
+#include <gtest/gtest.h>
+#include <openssl/ssl.h>
+
+#include <boost/asio/ssl/context.hpp>
+#include <optional>
+
 #include "jobwatch/upstream/http_pool.hpp"
 #include "upstream/fake_http_server.hpp"
 #include "upstream/pool_test_util.hpp"
 #include "upstream/test_certs.hpp"
 #include "upstream/test_support.hpp"
-
-#include <gtest/gtest.h>
-#include <openssl/ssl.h>
-#include <boost/asio/ssl/context.hpp>
-
-#include <optional>
 
 namespace jobwatch::upstream {
 namespace {

@@ -1,17 +1,17 @@
 // iam-password auth against an in-process fake IAM (and fake API on the
 // same port): tokens, single flight, refresh ahead of expiry and after a
 // 401, backoff after failures, and no secret in anything shown.
-#include "jobwatch/upstream/iam_password.hpp"
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "jobwatch/config/config.hpp"
 #include "jobwatch/model/time.hpp"
 #include "jobwatch/upstream/http_job_api.hpp"
+#include "jobwatch/upstream/iam_password.hpp"
 #include "upstream/fake_http_server.hpp"
 #include "upstream/test_support.hpp"
-
-#include <gtest/gtest.h>
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
 namespace jobwatch::upstream {
 namespace {
@@ -167,7 +167,9 @@ TEST_F(IamAuthTest, RefreshesAheadOfExpiry) {
   auto p = start(*auth);
   EXPECT_TRUE(p->ready);
   EXPECT_EQ(p->token(), "tok-1-SECRET");
-  ASSERT_TRUE(run_until([&] { return iam_bodies.size() == 2 && auth->describe().find("1h40m") != std::string::npos; }));
+  ASSERT_TRUE(run_until([&] {
+    return iam_bodies.size() == 2 && auth->describe().find("1h40m") != std::string::npos;
+  }));
   EXPECT_EQ(prepare(*auth)->token(), "tok-2-SECRET");
 }
 
@@ -300,7 +302,8 @@ TEST(IamCore, TimingRules) {
 }
 
 TEST(IamCore, ParsesTheAnswer) {
-  auto ok = iam::parse_token_response(201, "tok", R"({"token":{"expires_at":"2030-01-02T03:04:05.000000Z"}})");
+  auto ok = iam::parse_token_response(201, "tok",
+                                      R"({"token":{"expires_at":"2030-01-02T03:04:05.000000Z"}})");
   ASSERT_EQ(ok.index(), 0u) << std::get<1>(ok);
   EXPECT_EQ(std::get<0>(ok).token, "tok");
   auto bad = [](unsigned status, std::string_view token, std::string_view body) {
@@ -312,7 +315,8 @@ TEST(IamCore, ParsesTheAnswer) {
   EXPECT_EQ(bad(201, "tok", R"({"token":{}})"), "IAM answer has no token.expires_at");
   EXPECT_EQ(bad(201, "t\r\nX: y", R"({"token":{"expires_at":"2030-01-02T03:04:05Z"}})"),
             "IAM answer's X-Subject-Token contains control characters");
-  EXPECT_EQ(bad(403, "", R"({"error":{"code":"403","message":"no access"}})"), "HTTP 403: no access");
+  EXPECT_EQ(bad(403, "", R"({"error":{"code":"403","message":"no access"}})"),
+            "HTTP 403: no access");
   EXPECT_NE(bad(503, "", "").find("503"), std::string::npos);
 }
 

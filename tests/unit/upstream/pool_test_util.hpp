@@ -1,9 +1,9 @@
 // Helpers for HttpPool tests: short names for requests and results.
 #pragma once
 
-#include "jobwatch/upstream/http_pool.hpp"
-
 #include <string>
+
+#include "jobwatch/upstream/http_pool.hpp"
 
 namespace jobwatch::testing {
 

@@ -3,10 +3,9 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <boost/asio/io_context.hpp>
-
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>

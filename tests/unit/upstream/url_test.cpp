@@ -1,8 +1,8 @@
+#include <gtest/gtest.h>
+
 #include "jobwatch/config/config.hpp"
 #include "jobwatch/upstream/http_job_api.hpp"
 #include "jobwatch/upstream/http_pool.hpp"
-
-#include <gtest/gtest.h>
 
 namespace jobwatch::upstream {
 namespace {

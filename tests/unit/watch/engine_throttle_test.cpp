@@ -64,7 +64,8 @@ TEST_F(EngineThrottleTest, RatesInStatsBeforeAnyThrottling) {
 
 TEST_F(EngineThrottleTest, TooManyRequestsLowersTheSharedRate) {
   const std::string body = R"({"error_code":"APIGW.0308","error_msg":"throttled"})";
-  api_.script("t1", [body](int n) { return n == 0 ? http_answer(429, body) : job_answer("t1", 2); });
+  api_.script("t1",
+              [body](int n) { return n == 0 ? http_answer(429, body) : job_answer("t1", 2); });
   make_engine(throttle_config());
   watch("t1");
   run_until([&] { return api_.fetches("t1") >= 1 && polls_stat("throttled_total") >= 1; });
