@@ -8,6 +8,7 @@ JOBWATCH_PACKAGES=(
   g++ cmake make pkg-config python3 openssl ca-certificates
   libboost1.81-dev libboost-json1.81-dev libyaml-cpp-dev libspdlog-dev
   libssl-dev libsqlite3-dev libsystemd-dev libgtest-dev
+  systemd  # systemd-analyze, for tests/integration/test_units.py
 )
 
 # Installs the packages that are not installed yet; a no-op when all are.

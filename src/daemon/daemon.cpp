@@ -30,6 +30,8 @@ using namespace std::chrono_literals;
 
 // How long SIGTERM waits for deliveries in flight before exiting anyway.
 constexpr auto shutdown_drain = 5s;
+// How often the STATUS= summary is recomputed (sent only when it changed).
+constexpr auto status_refresh = 5s;
 
 void print_diagnostics(const config::LoadResult& loaded) {
   for (const config::Diagnostic& d : loaded.errors)
@@ -44,7 +46,9 @@ class Daemon {
       : config_path_(std::move(config_path)),
         config_(std::move(config)),
         signals_(io_),
-        drain_timer_(io_) {}
+        drain_timer_(io_),
+        watchdog_timer_(io_),
+        status_timer_(io_) {}
 
   ~Daemon() {
     if (dispatcher_) dispatcher_->set_observer(nullptr);
@@ -117,7 +121,11 @@ class Daemon {
         inherited >= 0 ? std::string("(from systemd)") : config_.control.socket, store_->path(),
         config_.sinks.size());
     notify_ready();
-    notify_status(status_line());
+    refresh_status();
+    if (auto interval = watchdog_interval()) {
+      spdlog::info("systemd watchdog: pinging every {} ms", interval->count() / 1000);
+      ping_watchdog(*interval);
+    }
     io_.run();
     return exit_code_;
   }
@@ -180,6 +188,28 @@ class Daemon {
   std::string status_line() const {
     return "watching " + std::to_string(engine_->active_watches()) + " jobs, " +
            std::to_string(dispatcher_->pending()) + " events pending";
+  }
+
+  // Sends STATUS= when the summary changed, then again every status_refresh.
+  void refresh_status() {
+    if (std::string line = status_line(); line != last_status_) {
+      notify_status(line);
+      last_status_ = std::move(line);
+    }
+    status_timer_.expires_after(status_refresh);
+    status_timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec) refresh_status();
+    });
+  }
+
+  // Pinged from the event loop itself, so a loop that stops turning misses
+  // pings and systemd restarts the service.
+  void ping_watchdog(std::chrono::microseconds interval) {
+    notify_watchdog();
+    watchdog_timer_.expires_after(interval);
+    watchdog_timer_.async_wait([this, interval](boost::system::error_code ec) {
+      if (!ec) ping_watchdog(interval);
+    });
   }
 
   void make_socket_dir() {
@@ -255,6 +285,8 @@ class Daemon {
         spdlog::info("stopping: {} event deliveries stay in the outbox for the next start",
                      dispatcher_->pending());
       signals_.cancel();
+      watchdog_timer_.cancel();
+      status_timer_.cancel();
       io_.stop();
       return;
     }
@@ -269,6 +301,9 @@ class Daemon {
   asio::io_context io_{1};
   asio::signal_set signals_;
   asio::steady_timer drain_timer_;
+  asio::steady_timer watchdog_timer_;
+  asio::steady_timer status_timer_;
+  std::string last_status_;
   std::chrono::steady_clock::time_point drain_deadline_{};
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<upstream::HttpJobApi> api_;

@@ -2,6 +2,9 @@
 
 #include <systemd/sd-daemon.h>
 
+#include <algorithm>
+#include <cstdint>
+
 namespace jobwatch::daemon {
 
 void notify_ready() {
@@ -18,6 +21,16 @@ void notify_stopping() {
 
 void notify_status(const std::string& status) {
   sd_notify(0, ("STATUS=" + status).c_str());
+}
+
+void notify_watchdog() {
+  sd_notify(0, "WATCHDOG=1");
+}
+
+std::optional<std::chrono::microseconds> watchdog_interval() {
+  std::uint64_t usec = 0;
+  if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return std::nullopt;
+  return std::chrono::microseconds(std::max<std::uint64_t>(usec / 2, 1));
 }
 
 int inherited_control_socket() {

@@ -2,6 +2,8 @@
 // (sd_listen_fds). Both are no-ops when not run by systemd.
 #pragma once
 
+#include <chrono>
+#include <optional>
 #include <string>
 
 namespace jobwatch::daemon {
@@ -10,6 +12,11 @@ void notify_ready();
 void notify_reloading();
 void notify_stopping();
 void notify_status(const std::string& status);
+void notify_watchdog();
+
+// How often to send WATCHDOG=1 (half of WATCHDOG_USEC, so one late ping is
+// not yet fatal), or nullopt when systemd's watchdog is off for this process.
+std::optional<std::chrono::microseconds> watchdog_interval();
 
 // The control socket systemd passed (LISTEN_FDS), or -1.
 int inherited_control_socket();
