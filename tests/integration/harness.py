@@ -147,6 +147,21 @@ def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "co
         time.sleep(interval)
 
 
+def run_tests(tests) -> int:
+    """Runs plain test functions in order, reporting each; the exit status
+    for the test script (1 when any failed). Every test runs even after a
+    failure, so one report shows them all."""
+    failed = 0
+    for test in tests:
+        try:
+            test()
+            print(f"ok   {test.__name__}")
+        except Exception as e:  # noqa: BLE001 - report every test
+            failed += 1
+            print(f"FAIL {test.__name__}: {e}")
+    return 1 if failed else 0
+
+
 def tail(path: str, lines: int = 60) -> str:
     try:
         with open(path, "rb") as f:

@@ -140,15 +140,7 @@ def test_skewed_gateway_clock_is_corrected() -> None:
 def main() -> int:
     tests = [test_signed_requests_finish, test_wrong_secret_key_is_a_persistent_401,
              test_skewed_gateway_clock_is_corrected]
-    failed = 0
-    for test in tests:
-        try:
-            test()
-            print(f"ok   {test.__name__}")
-        except Exception as e:  # noqa: BLE001 - report every test
-            failed += 1
-            print(f"FAIL {test.__name__}: {e}")
-    return 1 if failed else 0
+    return h.run_tests(tests)
 
 
 if __name__ == "__main__":

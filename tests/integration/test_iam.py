@@ -170,15 +170,7 @@ def test_wrong_password_is_shown() -> None:
 def main() -> int:
     tests = [test_tokens_expire_mid_run, test_expire_all_costs_one_refresh,
              test_wrong_password_is_shown]
-    failed = 0
-    for test in tests:
-        try:
-            test()
-            print(f"ok   {test.__name__}")
-        except Exception as e:  # noqa: BLE001 - report every test
-            failed += 1
-            print(f"FAIL {test.__name__}: {e}")
-    return 1 if failed else 0
+    return h.run_tests(tests)
 
 
 if __name__ == "__main__":
