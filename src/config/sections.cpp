@@ -2,6 +2,9 @@
 // and metrics.
 #include "sections.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <limits>
 #include <variant>
@@ -34,6 +37,24 @@ std::optional<unsigned> parse_mode(std::string_view text) {
   }
   if (mode > 0777) return std::nullopt;
   return mode;
+}
+
+// The host of a host:port (already checked by is_host_port) is loopback:
+// 127.0.0.0/8, [::1] or localhost. Names other than localhost are refused:
+// what they resolve to can change under us.
+bool is_loopback_host_port(std::string_view host_port) {
+  std::string host(host_port.substr(0, host_port.rfind(':')));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    in6_addr v6{};
+    return ::inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &v6) == 1 &&
+           IN6_IS_ADDR_LOOPBACK(&v6);
+  }
+  std::transform(host.begin(), host.end(), host.begin(), [](char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  });
+  if (host == "localhost") return true;
+  in_addr v4{};
+  return ::inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
 }
 
 void read_sink(const MapReader& map, SinkConfig& sink) {
@@ -212,10 +233,14 @@ void read_log(const MapReader& root, LogConfig& log) {
 void read_metrics(const MapReader& root, MetricsConfig& metrics) {
   MapReader map = root.section("metrics", {"listen"});
   if (auto v = map.string("listen")) {
-    if (v->empty() || is_host_port(*v)) {
+    if (v->empty() || (is_host_port(*v) && is_loopback_host_port(*v))) {
       metrics.listen = *v;
-    } else {
+    } else if (!is_host_port(*v)) {
       map.error("listen", "expected host:port, like 127.0.0.1:9464");
+    } else {
+      map.error("listen",
+                "must be a loopback address (127.0.0.1, [::1] or localhost): the endpoint "
+                "has no authentication");
     }
   }
 }

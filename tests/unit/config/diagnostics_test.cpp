@@ -205,6 +205,25 @@ TEST(LoadString, MetricsListen) {
   EXPECT_THAT(errors_of(with_api("metrics: {listen: \"\"}\n")), ::testing::IsEmpty());
 }
 
+TEST(LoadString, MetricsListenIsLoopbackOnly) {
+  for (const char* ok : {"127.0.0.1:9464", "127.1.2.3:9464", "[::1]:9464", "[0:0:0:0:0:0:0:1]:1",
+                         "localhost:9464", "LocalHost:0"}) {
+    EXPECT_THAT(errors_of(with_api("metrics: {listen: \"" + std::string(ok) + "\"}\n")),
+                ::testing::IsEmpty())
+        << ok;
+  }
+  EXPECT_THAT(errors_of(with_api("metrics: {listen: \"0.0.0.0:9464\"}\n")),
+              ElementsAre("t.yaml:3:19: metrics.listen: must be a loopback address (127.0.0.1, "
+                          "[::1] or localhost): the endpoint has no authentication"));
+  for (const char* bad :
+       {"[::]:9464", "10.0.0.1:9464", "128.0.0.1:9464", "127.1:9464", "[::ffff:127.0.0.1]:9464",
+        "example.com:9464", "localhost.:9464", "my-localhost:9464", "[fe80::1]:9464"}) {
+    auto errors = errors_of(with_api("metrics: {listen: \"" + std::string(bad) + "\"}\n"));
+    ASSERT_THAT(errors, ::testing::SizeIs(1)) << bad;
+    EXPECT_THAT(errors[0], ::testing::HasSubstr("must be a loopback address")) << bad;
+  }
+}
+
 TEST(LoadString, CollectsEveryProblemInFileOrder) {
   auto errors = errors_of(
       "log: {level: loud}\n"
