@@ -167,8 +167,9 @@ class WaitCall : public std::enable_shared_from_this<WaitCall> {
     if (done_) return;
     done_ = true;
     // The last change goes out before the results, so a client's final view
-    // is complete (not coalesced away).
-    if (more_ && streaming_ && progress_dirty_) send_progress();
+    // is complete (not coalesced away). A call that ends at once (every job
+    // had already ended) still gets one, so it can show how far each got.
+    if (more_ && (!streaming_ || progress_dirty_)) send_progress();
     json::array results;
     for (auto& result : results_) results.push_back(std::move(*result));
     close();

@@ -12,6 +12,29 @@
 
 using namespace jobwatch::ctl;
 
+namespace {
+
+const Command* command_named(std::string_view name) {
+  for (const auto& c : commands()) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+// `help [COMMAND]`, and `--help COMMAND` before the command.
+int help(const char* name) {
+  if (name == nullptr) {
+    print_usage(stdout);
+    return exit_code::ok;
+  }
+  const Command* command = command_named(name);
+  if (command == nullptr) return usage_error(std::string("unknown command '") + name + "'");
+  print_command_help(*command);
+  return exit_code::ok;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   Globals globals;
   if (const char* env = std::getenv("JOBWATCH_SOCKET"); env != nullptr && *env != '\0') {
@@ -25,8 +48,10 @@ int main(int argc, char** argv) {
   for (; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
-      print_usage(stdout);
-      return exit_code::ok;
+      for (int j = i + 1; j < argc; ++j) {
+        if (argv[j][0] != '-') return help(command_named(argv[j]) ? argv[j] : nullptr);
+      }
+      return help(nullptr);
     }
     if (arg == "--version") {
       std::printf("jobwatchctl %s\n", JOBWATCH_VERSION);
@@ -48,10 +73,16 @@ int main(int argc, char** argv) {
   if (i >= argc) return usage_error("no command given");
 
   const std::string name = argv[i];
-  const Command* command = nullptr;
-  for (const auto& c : commands()) {
-    if (c.name == name) command = &c;
+  if (name == "help") {
+    const char* topic = nullptr;
+    for (int j = i + 1; j < argc; ++j) {
+      if (argv[j][0] == '-') continue;  // --json and the like change nothing here
+      if (topic != nullptr) return usage_error("help takes at most one COMMAND");
+      topic = argv[j];
+    }
+    return help(topic);
   }
+  const Command* command = command_named(name);
   if (command == nullptr) return usage_error("unknown command '" + name + "'");
 
   const std::vector<std::string> rest(argv + i + 1, argv + argc);

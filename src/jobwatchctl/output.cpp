@@ -54,13 +54,24 @@ void append_pretty(std::string& out, const json::value& value, int depth) {
   }
 }
 
-// Display width: code points, not bytes (labels and messages may be UTF-8).
+}  // namespace
+
+// Code points, not bytes: labels and messages may be UTF-8.
 std::size_t display_width(std::string_view text) {
   return static_cast<std::size_t>(
       std::count_if(text.begin(), text.end(), [](char c) { return (c & 0xC0) != 0x80; }));
 }
 
-}  // namespace
+std::string fit_width(std::string_view text, std::size_t width) {
+  if (display_width(text) <= width) return std::string(text);
+  if (width == 0) return {};
+  // Keep width - 1 code points, then the ellipsis.
+  std::size_t points = 0, end = 0;
+  for (; end < text.size(); ++end) {
+    if ((text[end] & 0xC0) != 0x80 && points++ == width - 1) break;
+  }
+  return std::string(text.substr(0, end)) + "\xe2\x80\xa6";  // …
+}
 
 std::string pretty_json(const json::value& value) {
   std::string out;
@@ -144,9 +155,15 @@ std::string colour_status(std::string_view status, bool enabled) {
   return std::string("\x1b[") + code + "m" + std::string(status) + "\x1b[0m";
 }
 
+bool terminal_capable(std::FILE* stream) {
+  const char* term = std::getenv("TERM");
+  return ::isatty(::fileno(stream)) != 0 && term != nullptr && *term != '\0' &&
+         std::string_view(term) != "dumb";
+}
+
 bool colour_wanted(std::FILE* stream) {
   const char* no_colour = std::getenv("NO_COLOR");
-  return ::isatty(::fileno(stream)) != 0 && (no_colour == nullptr || *no_colour == '\0');
+  return terminal_capable(stream) && (no_colour == nullptr || *no_colour == '\0');
 }
 
 }  // namespace jobwatch::ctl

@@ -29,8 +29,17 @@ std::string relative_time(std::string_view rfc3339);
 // Columns aligned by display width, two spaces apart.
 void print_table(const std::vector<std::vector<std::string>>& rows);
 
-// ANSI colour for a status word when `enabled` (TTY and no NO_COLOR).
+// Display width in code points (escaped text: no control characters).
+std::size_t display_width(std::string_view text);
+// `text` cut to at most `width` code points, ending in "…" when cut.
+std::string fit_width(std::string_view text, std::size_t width);
+
+// ANSI colour for a status word when `enabled`.
 std::string colour_status(std::string_view status, bool enabled);
+// A terminal that understands cursor movement: a TTY whose TERM is set and
+// not "dumb".
+bool terminal_capable(std::FILE* stream);
+// Colour wanted: a capable terminal and NO_COLOR unset or empty (no-color.org).
 bool colour_wanted(std::FILE* stream);
 
 }  // namespace jobwatch::ctl

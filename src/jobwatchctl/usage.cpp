@@ -40,9 +40,10 @@ const std::vector<Command>& commands() {
        "wait JOB_ID... [--project ID] [--timeout DUR]",
        "watch if needed, then wait until every job has ended",
        "Watches the jobs if needed, then blocks until every one has ended. On a\n"
-       "terminal shows live progress (status, subjobs done/total, elapsed time,\n"
-       "time against the expected end); piped, prints a line per change and a\n"
-       "final line per job. NO_COLOR disables colours.\n"
+       "terminal shows live progress, one line per job redrawn in place (status,\n"
+       "subjobs done/total, time since wait started, time against the expected\n"
+       "end); piped or on TERM=dumb, prints a plain line per change and a final\n"
+       "line per job. NO_COLOR (any non-empty value) disables colours.\n"
        "  --project ID   the jobs' project (default: the daemon's api.project_id)\n"
        "  --timeout DUR  stop waiting after DUR (exit 124); the watches go on\n",
        {"--project", "--timeout"},
@@ -98,12 +99,14 @@ void print_usage(std::FILE* out) {
                  command.summary.data());
   }
   std::fprintf(out,
+               "  help [COMMAND]\n      this help, or one command's\n"
                "\nOptions:\n"
                "  --socket PATH  the control socket (default: $JOBWATCH_SOCKET, else\n"
                "                 /run/jobwatch/control.sock)\n"
                "  --json         machine-readable output: one JSON document (one per\n"
                "                 line for follow)\n"
-               "  -h, --help     this help; `jobwatchctl COMMAND --help` for a command\n"
+               "  -h, --help     this help; `jobwatchctl COMMAND --help` (or `help\n"
+               "                 COMMAND`) for a command\n"
                "  --version      print the version\n\n"
                "Durations: 500ms, 30s, 5m, 2h, 1d, or combined such as 1h30m.\n\n%s",
                exit_status_help);

@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "cli.hpp"
 #include "client.hpp"
@@ -24,6 +27,7 @@ namespace {
 struct Row {
   std::string job_id;
   std::string project_id;
+  std::string label;  // job_id made safe for the terminal
   std::string status = "pending";
   std::string subjobs = "0/0";
   std::string expected_end;  // RFC 3339, empty when unknown
@@ -51,10 +55,21 @@ std::string event_detail(const json::object& result, const std::string& outcome)
   return detail;
 }
 
+std::size_t terminal_columns() {
+  winsize ws{};
+  if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  return 80;
+}
+
+// One line per job. On a terminal the block is redrawn in place; otherwise
+// a plain line is printed whenever a job's line changes, and a final line
+// per job at the end.
 class View {
  public:
   View(std::vector<Row> rows, bool tty, bool colour)
-      : rows_(std::move(rows)), tty_(tty), colour_(colour), start_(Clock::now()) {}
+      : rows_(std::move(rows)), tty_(tty), colour_(colour), start_(Clock::now()) {
+    for (auto& row : rows_) row.label = control::escape_for_display(row.job_id, 200);
+  }
 
   Row* find(const std::string& job_id, const std::string& project_id) {
     for (auto& row : rows_) {
@@ -66,25 +81,30 @@ class View {
     return nullptr;
   }
 
+  // Takes in one WatchInfo (a progress entry).
+  void update(const json::object& info) {
+    Row* row = find(raw(info, "job_id"), raw(info, "project_id"));
+    if (row == nullptr) return;
+    row->status = field(info, "status");
+    row->subjobs = number_field(info, "subjobs_done") + "/" + number_field(info, "subjobs_total");
+    row->expected_end = raw(info, "expected_end_time");
+    const bool ended =
+        row->status == "succeeded" || row->status == "failed" || row->status == "abandoned";
+    if (ended && !row->ended_after) row->ended_after = Clock::now() - start_;
+  }
+
+  const std::vector<Row>& rows() const { return rows_; }
+
   void progress(const json::array& infos) {
     for (const auto& i : infos) {
-      if (!i.is_object()) continue;
-      const auto& info = i.get_object();
-      Row* row = find(raw(info, "job_id"), raw(info, "project_id"));
-      if (row == nullptr) continue;
-      row->status = field(info, "status");
-      row->subjobs = number_field(info, "subjobs_done") + "/" + number_field(info, "subjobs_total");
-      row->expected_end = raw(info, "expected_end_time");
-      const bool ended =
-          row->status == "succeeded" || row->status == "failed" || row->status == "abandoned";
-      if (ended && !row->ended_after) row->ended_after = Clock::now() - start_;
+      if (i.is_object()) update(i.get_object());
     }
     if (tty_) {
       redraw();
       return;
     }
     for (auto& row : rows_) {
-      std::string line = row.job_id + " " + row.status + " subjobs " + row.subjobs;
+      std::string line = row.label + " " + row.status + " subjobs " + row.subjobs;
       if (!row.expected_end.empty())
         line += " expected end " + control::escape_for_display(row.expected_end);
       if (line != row.printed) {
@@ -105,13 +125,17 @@ class View {
       row->detail = event_detail(result, row->outcome);
       if (!row->ended_after) row->ended_after = Clock::now() - start_;
     }
+  }
+
+  void print_final() {
     if (tty_) {
       redraw();
       return;
     }
     for (const auto& row : rows_) {
-      std::string line = row.job_id + " " + (row.outcome.empty() ? row.status : row.outcome);
+      std::string line = row.label + " " + (row.outcome.empty() ? row.status : row.outcome);
       if (row.outcome == "timeout") line += " (still " + row.status + ")";
+      line += " subjobs " + row.subjobs;
       if (!row.detail.empty()) line += ": " + row.detail;
       std::printf("%s\n", line.c_str());
     }
@@ -124,8 +148,9 @@ class View {
     std::string out;
     if (drawn_ > 0) out += "\x1b[" + std::to_string(drawn_) + "A";
     std::size_t width = 0;
-    for (const auto& row : rows_) width = std::max(width, row.job_id.size());
-    for (const auto& row : rows_) out += "\r\x1b[2K" + line(row, width) + "\n";
+    for (const auto& row : rows_) width = std::max(width, display_width(row.label));
+    const std::size_t columns = terminal_columns();
+    for (const auto& row : rows_) out += "\r\x1b[2K" + line(row, width, columns) + "\n";
     drawn_ = rows_.size();
     std::fputs(out.c_str(), stdout);
     std::fflush(stdout);
@@ -137,7 +162,9 @@ class View {
     return v && v->is_string() ? std::string(v->get_string()) : std::string();
   }
 
-  std::string line(const Row& row, std::size_t width) const {
+  // "JOB  STATUS  subjobs 2/5  elapsed 40s  expected end in 1m20s", cut to
+  // the terminal's width: a row that wrapped would break the cursor-up redraw.
+  std::string line(const Row& row, std::size_t width, std::size_t columns) const {
     const std::string status = row.outcome.empty() ? row.status : row.outcome;
     const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(
         row.ended_after.value_or(Clock::now() - start_));
@@ -147,21 +174,37 @@ class View {
       parts.push_back("expected end " + relative_time(row.expected_end));
     }
     if (!row.detail.empty()) parts.push_back(row.detail);
-    // Keep each row on one terminal line, or the cursor-up redraw breaks.
-    std::size_t columns = 80;
-    winsize ws{};
-    if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) columns = ws.ws_col;
-    std::string text = row.job_id + std::string(width - row.job_id.size() + 2, ' ');
-    std::string plain_status =
-        status + std::string(status.size() < 12 ? 12 - status.size() : 1, ' ');
-    std::size_t used = text.size() + plain_status.size();
-    text += colour_status(status, colour_) + plain_status.substr(status.size());
-    for (const auto& part : parts) {
-      if (used + part.size() + 2 >= columns) break;
-      text += part + "  ";
-      used += part.size() + 2;
+
+    // The last column stays empty: some terminals wrap as soon as it is written.
+    const std::size_t limit = columns > 1 ? columns - 1 : 1;
+    // On a narrow terminal long IDs give way (cut with "…") so that the
+    // status and the subjobs still show.
+    constexpr std::size_t reserve = 2 + 12 + 13;  // status column, "subjobs 10/10"
+    const std::size_t id_width =
+        std::min(width, std::max<std::size_t>(limit, reserve + 8) - reserve);
+    std::string out;
+    std::size_t used = 0;
+    auto add = [&](std::string_view text, bool coloured) {
+      const std::string shown = fit_width(text, limit - used);
+      out += coloured ? colour_status(shown, colour_) : shown;
+      used += display_width(shown);
+    };
+    auto pad = [&](std::size_t n) {
+      n = std::min(n, limit - used);
+      out.append(n, ' ');
+      used += n;
+    };
+    const std::string label = fit_width(row.label, id_width);
+    add(label, false);
+    pad(id_width - display_width(label) + 2);
+    add(status, true);
+    pad(status.size() < 12 ? 12 - status.size() : 1);
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      const std::string part = (i == 0 ? "" : "  ") + parts[i];
+      if (used + display_width(part) > limit) break;
+      add(part, false);
     }
-    return text;
+    return out;
   }
 
   std::vector<Row> rows_;
@@ -214,7 +257,7 @@ int run_wait(const Globals& globals, const ParsedArgs& args) {
     return report(*failure);
   }
 
-  const bool tty = !globals.json && ::isatty(STDOUT_FILENO) != 0;
+  const bool tty = !globals.json && terminal_capable(stdout);
   std::vector<Row> rows;
   for (const auto& id : ids) rows.push_back(Row{.job_id = id, .project_id = project});
   View view(std::move(rows), tty, tty && colour_wanted(stdout));
@@ -239,6 +282,7 @@ int run_wait(const Globals& globals, const ParsedArgs& args) {
       print_json(reply.parameters);
     } else {
       view.results(results);
+      view.print_final();
     }
     return exit_for(results);
   }

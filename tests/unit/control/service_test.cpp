@@ -174,8 +174,15 @@ TEST_F(ServiceTest, WaitOnFinishedJobAnswersAtOnce) {
   auto wait = call("io.jobwatch.Wait", R"({"jobs":[{"job_id":"done"}]})", 1000, true);
   EXPECT_EQ(wait->handle, nullptr);
   ASSERT_TRUE(wait->finished());
-  EXPECT_EQ(wait->replies.size(), 1u);
+  // One progress message (how far the job got), then the results.
+  ASSERT_EQ(wait->replies.size(), 2u);
+  EXPECT_TRUE(wait->replies[0].continues);
+  EXPECT_EQ(wait->replies[0].parameters.at("progress").as_array()[0].at("status"), "succeeded");
   EXPECT_EQ(wait->last().parameters.at("results").as_array()[0].at("outcome"), "succeeded");
+  // Without `more` there is only the answer.
+  auto plain = call("io.jobwatch.Wait", R"({"jobs":[{"job_id":"done"}]})", 1000, false);
+  ASSERT_TRUE(plain->finished());
+  EXPECT_EQ(plain->replies.size(), 1u);
 }
 
 TEST_F(ServiceTest, WaitTimeout) {
