@@ -43,6 +43,17 @@ foreach(_unit jobwatchd.service jobwatchd.socket)
   file(INSTALL DESTINATION "${_unitdir}" TYPE FILE FILE_PERMISSIONS ${_mode}
     FILES "${_staging}/${_unit}")
 endforeach()
+
+# LoadCredential= in jobwatchd.service loads every file in here: created
+# empty and root-only, never touched again (it holds the operator's secrets).
+if(EXISTS "$ENV{DESTDIR}${_confdir}/credentials")
+  message(STATUS "Keeping: $ENV{DESTDIR}${_confdir}/credentials")
+else()
+  file(MAKE_DIRECTORY "${_staging}/credentials")
+  file(INSTALL DESTINATION "${_confdir}" TYPE DIRECTORY
+    DIRECTORY_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE
+    FILES "${_staging}/credentials")
+endif()
 file(REMOVE_RECURSE "${_staging}")
 
 # A reinstall must not overwrite the operator's edits.
