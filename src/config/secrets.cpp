@@ -67,10 +67,15 @@ std::variant<std::string, SecretError> read_secret(const SecretRef& ref, std::st
   return content;
 }
 
-std::vector<SecretError> check_secrets(const Config& config) {
+std::vector<SecretError> check_secrets(const Config& config, bool relative_files,
+                                       std::size_t* skipped) {
   std::vector<SecretError> errors;
-  auto check = [&errors](const SecretRef& ref, const std::string& what) {
+  auto check = [&](const SecretRef& ref, const std::string& what) {
     if (ref.empty()) return;
+    if (!relative_files && ref.inline_value.empty() && !ref.file.starts_with('/')) {
+      if (skipped) ++*skipped;
+      return;
+    }
     auto result = read_secret(ref, what);
     if (auto* error = std::get_if<SecretError>(&result)) errors.push_back(std::move(*error));
   };

@@ -19,7 +19,7 @@ model::WallTime wall_now() {
 
 Persistence::Persistence(boost::asio::any_io_executor executor, store::Store& store,
                          sinks::Dispatcher& dispatcher)
-    : executor_(executor), store_(store), dispatcher_(dispatcher), bookkeeping_timer_(executor) {}
+    : executor_(executor), store_(store), dispatcher_(&dispatcher), bookkeeping_timer_(executor) {}
 
 Persistence::~Persistence() {
   *alive_ = false;
@@ -41,7 +41,7 @@ void Persistence::record_change(const watch::Watch& watch,
   buffer_.upsert_watch(store::to_stored(watch));
   const model::WallTime now = wall_now();
   for (const watch::Event& event : events) {
-    for (std::string& sink : dispatcher_.sinks_for(event.type))
+    for (std::string& sink : dispatcher_->sinks_for(event.type))
       buffer_.add_outbox(store::outbox_row(event, std::move(sink), now));
     awaiting_commit_.push_back(std::make_shared<const watch::Event>(event));
   }
@@ -119,7 +119,7 @@ void Persistence::flush() {
   } else {
     ++commits_;
   }
-  for (auto& event : events) dispatcher_.submit(std::move(event));
+  for (auto& event : events) dispatcher_->submit(std::move(event));
 }
 
 }  // namespace jobwatch::daemon

@@ -56,6 +56,7 @@ struct HttpJobApi::Fetch {
   std::string target;
   Callback done;
   HttpRequest request;  // must outlive the authenticator's prepare()
+  std::chrono::steady_clock::time_point sent_at;
   bool retried = false;
 };
 
@@ -122,17 +123,22 @@ void HttpJobApi::attempt(const std::shared_ptr<Fetch>& fetch) {
       });
       return;
     }
+    fetch->sent_at = std::chrono::steady_clock::now();
     pool_.send(std::move(fetch->request),
                [this, fetch](HttpResult result) { on_result(fetch, std::move(result)); });
   });
 }
 
 void HttpJobApi::on_result(const std::shared_ptr<Fetch>& fetch, HttpResult result) {
+  const auto took = std::chrono::steady_clock::now() - fetch->sent_at;
   if (auto* error = std::get_if<TransportError>(&result)) {
-    fetch->done(transport_failure(*error));
+    Answer answer = transport_failure(*error);
+    if (observer_) observer_(kind_name(answer.kind), took);
+    fetch->done(std::move(answer));
     return;
   }
   auto& response = std::get<HttpResponse>(result);
+  if (observer_) observer_(std::to_string(response.status), took);
   if (response.status == 401 && !fetch->retried && auth_->on_unauthorized(response)) {
     spdlog::debug("upstream {}: 401 for {}; retrying with fresh credentials", authority(origin_),
                   fetch->target);

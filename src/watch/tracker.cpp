@@ -85,6 +85,15 @@ json::object transition_data(const JobRef& job, std::string_view subjob_id, cons
   return data;
 }
 
+// How late a transition was noticed; nullopt when the API gave no end_time.
+std::optional<std::chrono::milliseconds> delay_since(const std::optional<std::string>& end_time,
+                                                     model::WallTime observed_at) {
+  if (!end_time) return std::nullopt;
+  const auto ended = model::parse_rfc3339(*end_time);
+  if (!ended) return std::nullopt;
+  return observed_at - *ended;
+}
+
 SubjobSeen& seen_entry(std::vector<SubjobSeen>& seen, const std::string& id) {
   auto it = std::lower_bound(
       seen.begin(), seen.end(), id,
@@ -130,6 +139,7 @@ Observation observe(TrackState& state, const JobRef& job, const Labels& labels,
       out.events.push_back(make_event(
           type, job, sub.job_id, observed_at,
           transition_data(job, sub.job_id, sub, seen.last_nonterminal, labels, observed_at)));
+      out.events.back().detection_delay = delay_since(sub.end_time, observed_at);
       seen.reported = true;
     }
   }
@@ -142,6 +152,7 @@ Observation observe(TrackState& state, const JobRef& job, const Labels& labels,
     out.events.push_back(make_event(
         type, job, {}, observed_at,
         transition_data(job, {}, detail, state.last_nonterminal_job_status, labels, observed_at)));
+    out.events.back().detection_delay = delay_since(detail.end_time, observed_at);
     state.finished = true;
   } else {
     state.last_nonterminal_job_status = detail.job_status;

@@ -366,6 +366,40 @@ class SecretsTest(unittest.TestCase):
         self.assertNotEqual(result.returncode, 0, "rate_limit: -1 passed --check-config")
         self.assert_no_secret("--check-config (other error)", result.stdout + result.stderr)
 
+    def test_check_config_reads_the_secret_files(self):
+        # ExecStartPre= runs --check-config: a secret file that is missing must
+        # fail it with 78 (not restarted), naming the setting but not the value.
+        with h.temp_workdir("secrets-files") as workdir:
+            creds = os.path.join(workdir, "creds")
+            os.makedirs(creds)
+            self._write(os.path.join(creds, "jobwatch_api-token"), self.token + "\n")
+            missing = os.path.join(workdir, "no-such-token")
+            absent = self._config(workdir, "http://127.0.0.1:9", "absent.yaml",
+                                  f"  auth:\n    type: token\n    token_file: \"{missing}\"",
+                                  "    secret_file: \"jobwatch_webhook-secret\"")
+            result = self._jobwatchd("--check-config", "--config", absent)
+            self.assertEqual(result.returncode, 78, h.describe(result))
+            self.assertIn(f"api.auth.token: cannot read {missing}", result.stderr)
+            # Relative names are systemd credentials: unchecked without
+            # $CREDENTIALS_DIRECTORY, read from it when set.
+            relative = self._config(workdir, "http://127.0.0.1:9", "relative.yaml",
+                                    "  auth:\n    type: token\n    token_file: jobwatch_api-token",
+                                    "")
+            result = self._jobwatchd("--check-config", "--config", relative)
+            self.assertEqual(result.returncode, 0, h.describe(result))
+            self.assertIn("1 relative secret file(s) not checked", result.stdout)
+            env = dict(os.environ, CREDENTIALS_DIRECTORY=creds)
+            result = subprocess.run([h.jobwatchd(), "--check-config", "--config", relative],
+                                    capture_output=True, text=True, timeout=20, env=env)
+            self.assertEqual(result.returncode, 0, h.describe(result))
+            self.assertNotIn("not checked", result.stdout)
+            self.assert_no_secret("--check-config (credentials)", result.stdout + result.stderr)
+            os.unlink(os.path.join(creds, "jobwatch_api-token"))
+            result = subprocess.run([h.jobwatchd(), "--check-config", "--config", relative],
+                                    capture_output=True, text=True, timeout=20, env=env)
+            self.assertEqual(result.returncode, 78, h.describe(result))
+            self.assertIn("jobwatch_api-token", result.stderr)
+
     def test_check_config_wrong_typed_key_and_password(self):
         cases = {
             "secret_key": (f"  auth:\n    type: aksk\n    access_key: \"{ACCESS_KEY}\"\n"

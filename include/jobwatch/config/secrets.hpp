@@ -26,7 +26,11 @@ std::variant<std::string, SecretError> read_secret(const SecretRef& ref, std::st
 std::string resolve_secret_path(const std::string& file);
 
 // Reads every secret the config names and reports those that cannot be
-// had, e.g. for --check-config. The values are discarded.
-std::vector<SecretError> check_secrets(const Config& config);
+// had, e.g. for --check-config. The values are discarded. Without
+// $CREDENTIALS_DIRECTORY a relative file cannot be told from a missing
+// credential, so with `relative_files` false those are left out and counted
+// in `*skipped` (when given).
+std::vector<SecretError> check_secrets(const Config& config, bool relative_files = true,
+                                       std::size_t* skipped = nullptr);
 
 }  // namespace jobwatch::config

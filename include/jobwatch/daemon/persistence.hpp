@@ -35,8 +35,11 @@ class Persistence final : public watch::Journal, public sinks::DeliveryObserver 
   void dead_lettered(const watch::Event& event, std::string_view sink, std::string_view reason,
                      std::uint32_t attempts) override;
 
-  // Commits whatever is buffered now (shutdown).
+  // Commits whatever is buffered now (shutdown, and before a reload swaps
+  // the sinks).
   void flush();
+  // Where committed events go from now on (a reload built new sinks).
+  void set_dispatcher(sinks::Dispatcher& dispatcher) { dispatcher_ = &dispatcher; }
 
   std::uint64_t commits() const { return commits_; }
   std::uint64_t commit_failures() const { return commit_failures_; }
@@ -49,7 +52,7 @@ class Persistence final : public watch::Journal, public sinks::DeliveryObserver 
 
   boost::asio::any_io_executor executor_;
   store::Store& store_;
-  sinks::Dispatcher& dispatcher_;
+  sinks::Dispatcher* dispatcher_;
   store::WriteBuffer buffer_;
   // Events whose outbox rows are in buffer_: handed to the sinks after commit.
   std::vector<std::shared_ptr<const watch::Event>> awaiting_commit_;

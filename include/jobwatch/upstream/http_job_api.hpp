@@ -3,8 +3,11 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <variant>
 
 #include "jobwatch/upstream/auth.hpp"
@@ -32,6 +35,12 @@ Answer transport_failure(const TransportError& error);
 
 class HttpJobApi final : public JobApi {
  public:
+  // Told of every HTTP exchange with the gateway (a 401 retried with fresh
+  // credentials is two): `code` is the HTTP status ("200"), or "timeout" or
+  // "reset" when no answer came; `took` runs from sending to the answer.
+  using RequestObserver =
+      std::function<void(std::string_view code, std::chrono::steady_clock::duration took)>;
+
   // Errors (bad endpoint, unreadable secret or CA file, unsupported auth
   // type) come back as text for the config diagnostics; never a secret.
   static std::variant<std::unique_ptr<HttpJobApi>, std::string> create(
@@ -49,6 +58,7 @@ class HttpJobApi final : public JobApi {
 
   const HttpPool& pool() const { return pool_; }
   HttpPool& pool() { return pool_; }  // close() at shutdown
+  void set_request_observer(RequestObserver observer) { observer_ = std::move(observer); }
   std::string auth_description() const { return auth_->describe(); }
   boost::json::object auth_stats() const { return auth_->stats(); }
 
@@ -63,6 +73,7 @@ class HttpJobApi final : public JobApi {
   boost::asio::any_io_executor executor_;
   Origin origin_;
   std::string base_path_;  // from an endpoint with a path: "/prefix", else empty
+  RequestObserver observer_;
   HttpPool pool_;
   // Declared after the pool so it goes first: its pending work refers to it.
   std::unique_ptr<Authenticator> auth_;

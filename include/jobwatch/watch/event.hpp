@@ -3,6 +3,7 @@
 // the same bytes around and never re-render.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +32,10 @@ struct Event {
   std::string job_id;
   std::string subjob_id;  // empty for job.* and watch.abandoned
   std::string document;   // the JSON every sink receives, one line, no newline
+  // observed_at minus the end_time the API reported, for the detection-delay
+  // metric; set only when the transition is detected (not when an event is
+  // rebuilt from a stored document) and the API gave an end_time.
+  std::optional<std::chrono::milliseconds> detection_delay;
 };
 
 // Deterministic event id: the same transition always gets the same id, also

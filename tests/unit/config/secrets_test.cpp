@@ -124,5 +124,19 @@ TEST_F(SecretTest, CheckSecretsReportsEveryUnreadableSecret) {
                                    ": No such file or directory");
 }
 
+TEST_F(SecretTest, CheckSecretsCanLeaveRelativeFilesForLater) {
+  Config config;
+  config.api.auth.type = AuthType::token;
+  config.api.auth.token.file = "jobwatch_api-token";  // a credential, not in the cwd
+  config.sinks.push_back(SinkConfig{.name = "a", .type = SinkType::webhook});
+  config.sinks[0].secret.file = (dir_ / "missing").string();
+  std::size_t skipped = 0;
+  auto errors = check_secrets(config, false, &skipped);
+  EXPECT_EQ(skipped, 1u);
+  ASSERT_EQ(errors.size(), 1u);  // the absolute path is still checked
+  EXPECT_EQ(errors[0].message.rfind("sinks[0].secret: cannot read ", 0), 0u);
+  EXPECT_EQ(check_secrets(config).size(), 2u);
+}
+
 }  // namespace
 }  // namespace jobwatch::config

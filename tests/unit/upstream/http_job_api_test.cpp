@@ -174,6 +174,10 @@ TEST_F(HttpJobApiTest, TransportFailuresBecomeTimeoutOrReset) {
   config.request_timeout = 200ms;
   auto api = create(config);
   ASSERT_TRUE(api);
+  std::vector<std::string> codes;
+  api->set_request_observer([&](std::string_view code, std::chrono::steady_clock::duration) {
+    codes.emplace_back(code);
+  });
   Answer first;
   Answer second;
   api->fetch("p", "j", [&](Answer a) {
@@ -188,6 +192,7 @@ TEST_F(HttpJobApiTest, TransportFailuresBecomeTimeoutOrReset) {
   EXPECT_EQ(first.http_status, 0u);
   EXPECT_EQ(first.describe().rfind("timeout: ", 0), 0u) << first.describe();
   EXPECT_EQ(second.kind, AnswerKind::reset) << second.describe();
+  EXPECT_EQ(codes, (std::vector<std::string>{"timeout", "reset"}));
 }
 
 TEST_F(HttpJobApiTest, Unauthorized401IsRetriedOnceWithFreshCredentials) {
@@ -208,6 +213,23 @@ TEST_F(HttpJobApiTest, Unauthorized401IsRetriedOnceWithFreshCredentials) {
   ASSERT_EQ(server.requests().size(), 2u);
   EXPECT_EQ(server.requests()[0].message["X-Auth-Token"], "t1");
   EXPECT_EQ(server.requests()[1].message["X-Auth-Token"], "t2");
+}
+
+TEST_F(HttpJobApiTest, RequestObserverSeesEveryExchangeWithItsCode) {
+  FakeHttpServer server(io, [](const FakeRequest& r) {
+    if (r.message["X-Auth-Token"] != "t2") return respond_json(401, "{}");
+    return respond_json(200, job_body);
+  });
+  auto api = create(api_for(server), std::make_unique<RefreshingAuth>(io.get_executor()));
+  ASSERT_TRUE(api);
+  std::vector<std::string> codes;
+  api->set_request_observer([&](std::string_view code, std::chrono::steady_clock::duration took) {
+    EXPECT_GE(took.count(), 0);
+    codes.emplace_back(code);
+  });
+  EXPECT_EQ(fetch_one(*api, server).kind, AnswerKind::ok);
+  // The 401 and its retry are two exchanges.
+  EXPECT_EQ(codes, (std::vector<std::string>{"401", "200"}));
 }
 
 TEST_F(HttpJobApiTest, Persistent401IsUnauthorizedAfterOneRetry) {

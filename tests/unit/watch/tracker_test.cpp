@@ -285,6 +285,18 @@ TEST(Tracker, DetailIsVerbatim) {
   EXPECT_TRUE(data(obs.events[0]).at("detail").at("end_time").is_null());
 }
 
+TEST(Tracker, DetectionDelayIsObservedAtMinusTheReportedEndTime) {
+  // kT0 is 2026-11-28T12:01:02Z; the subjob ended 90 s and the job 2.5 s before.
+  TrackState state;
+  const auto obs =
+      feed(state, answer(1, {sub("s1", 1, R"(, "end_time": "2026-11-28T11:59:32Z")"), sub("s2", 0)},
+                         R"(, "end_time": "2026-11-28T12:00:59.500Z")"));
+  ASSERT_EQ(obs.events.size(), 3u);
+  EXPECT_EQ(obs.events[0].detection_delay, milliseconds(90'000));
+  EXPECT_EQ(obs.events[1].detection_delay, std::nullopt);  // s2 has no end_time
+  EXPECT_EQ(obs.events[2].detection_delay, milliseconds(2'500));
+}
+
 TEST(Tracker, LabelsAreCopied) {
   TrackState state;
   const auto obs = feed(state, answer(1, {sub("s1", 1)}));
