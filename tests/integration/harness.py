@@ -375,11 +375,12 @@ class Daemon:
             f.write(to_yaml(self.config) + "\n")
         return self.config_path
 
-    def start(self, timeout: float = 10.0) -> "Daemon":
+    def start(self, timeout: float = 10.0, env: dict | None = None) -> "Daemon":
+        """`env`: the daemon's whole environment (default: this process's)."""
         self.write_config()
         self._log = open(self.log_path, "ab")
         self.proc = spawn([jobwatchd(), "--config", self.config_path],
-                          stdout=self._log, stderr=self._log)
+                          stdout=self._log, stderr=self._log, env=env)
 
         def ready():
             if self.proc.poll() is not None:
