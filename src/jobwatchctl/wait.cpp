@@ -93,8 +93,6 @@ class View {
     if (ended && !row->ended_after) row->ended_after = Clock::now() - start_;
   }
 
-  const std::vector<Row>& rows() const { return rows_; }
-
   void progress(const json::array& infos) {
     for (const auto& i : infos) {
       if (i.is_object()) update(i.get_object());
