@@ -259,14 +259,7 @@ boost::json::object Daemon::stats() const {
 std::string Daemon::render_metrics() const {
   DaemonMetrics::Now now;
   now.watches = engine_->active_watches();
-  for (const auto& [sink, stats] : dispatcher_->stats()) {
-    const auto* pending = stats.as_object().if_contains("pending");
-    const auto* count = pending ? pending->if_uint64() : nullptr;
-    const auto* signed_count = pending ? pending->if_int64() : nullptr;
-    now.outbox_pending.emplace_back(
-        std::string(sink),
-        count ? *count : static_cast<std::size_t>(signed_count ? *signed_count : 0));
-  }
+  now.outbox_pending = dispatcher_->pending_by_sink();
   return metrics_->render(now);
 }
 

@@ -18,35 +18,18 @@ bool is_name_char(char c) {
   return is_name_start(c) || (c >= '0' && c <= '9');
 }
 
-void append_escaped_label_value(std::string& out, std::string_view value) {
-  for (char c : value) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        out += c;
-    }
-  }
-}
-
-void append_escaped_help(std::string& out, std::string_view help) {
-  for (char c : help) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        out += c;
+// The text format escapes backslash and newline in HELP text, and the double
+// quote too in label values (which are quoted).
+void append_escaped(std::string& out, std::string_view text, bool quoted) {
+  for (char c : text) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '"' && quoted) {
+      out += "\\\"";
+    } else {
+      out += c;
     }
   }
 }
@@ -142,7 +125,7 @@ void TextWriter::header(std::string_view name, std::string_view help, std::strin
   out_ += "# HELP ";
   out_ += name;
   out_ += ' ';
-  append_escaped_help(out_, help);
+  append_escaped(out_, help, false);
   out_ += "\n# TYPE ";
   out_ += name;
   out_ += ' ';
@@ -162,7 +145,7 @@ void TextWriter::sample(std::string_view name, const Labels& labels, double valu
       first = false;
       out_ += label_name;
       out_ += "=\"";
-      append_escaped_label_value(out_, label_value);
+      append_escaped(out_, label_value, true);
       out_ += '"';
     };
     for (const auto& [label_name, label_value] : labels) label(label_name, label_value);

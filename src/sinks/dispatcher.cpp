@@ -170,6 +170,13 @@ std::size_t Dispatcher::pending() const {
   return total;
 }
 
+std::vector<std::pair<std::string, std::size_t>> Dispatcher::pending_by_sink() const {
+  std::vector<std::pair<std::string, std::size_t>> out;
+  out.reserve(loops_.size());
+  for (const auto& loop : loops_) out.emplace_back(loop->sink().name(), loop->pending());
+  return out;
+}
+
 std::size_t Dispatcher::in_flight() const {
   std::size_t total = 0;
   for (const auto& loop : loops_) total += loop->in_flight();

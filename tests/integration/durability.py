@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import hmac
 import http.server
 import json
 import os
@@ -22,7 +21,7 @@ import threading
 import time
 
 import harness as h
-from events import event_key, webhook_signature
+from events import event_key, webhook_problem
 
 LOOPBACK = h.LOOPBACK
 # How long a held request may stay held before the receiver lets go by
@@ -133,7 +132,7 @@ class PhasedReceiver:
         lower = {k.lower(): v for k, v in headers.items()}
         msg_id = lower.get("webhook-id", "")
         received = time.monotonic()
-        problem = self._check(path, lower, msg_id, body) if self.verify else None
+        problem = webhook_problem(self.secret, path, lower, body, time.time()) if self.verify else None
         with self._lock:
             self.posts += 1
             if problem:
@@ -164,31 +163,6 @@ class PhasedReceiver:
                     record["event"] = None
             self.accepted.append(record)
         return 204, {}
-
-    def _check(self, path, lower, msg_id, body) -> str | None:
-        if path != "/hook":
-            return f"unexpected path {path}"
-        if not msg_id:
-            return "no webhook-id header"
-        timestamp = lower.get("webhook-timestamp", "")
-        if not timestamp.isdigit():
-            return f"webhook-timestamp {timestamp!r} is not unix seconds"
-        if abs(int(timestamp) - time.time()) > 300:
-            return f"webhook-timestamp {timestamp} is {int(timestamp) - time.time():.0f}s off"
-        if not lower.get("content-type", "").startswith("application/json"):
-            return f"Content-Type {lower.get('content-type')!r}"
-        try:
-            doc_id = json.loads(body).get("id")
-        except (ValueError, AttributeError):
-            return "body is not a JSON object"
-        if doc_id != msg_id:
-            return f"webhook-id {msg_id} differs from the body's id {doc_id}"
-        if self.secret:
-            expected = webhook_signature(self.secret, msg_id, timestamp, body)
-            offered = lower.get("webhook-signature", "").split()
-            if not any(hmac.compare_digest(sig, expected) for sig in offered):
-                return "webhook-signature does not verify"
-        return None
 
     def snapshot(self) -> list[dict]:
         with self._lock:
@@ -318,13 +292,7 @@ def db_summary(state_dir: str) -> dict:
 
 def ctl_stats(socket_path: str) -> dict:
     """`jobwatchctl --json stats` as a dict."""
-    result = h.run_ctl(["--json", "stats"], socket_path, timeout=30)
-    if result.returncode != 0:
-        raise h.HarnessError(f"stats failed: {h.describe(result)}")
-    try:
-        return json.loads(result.stdout)
-    except ValueError:
-        raise h.HarnessError(f"stats printed no JSON: {result.stdout[:500]!r}") from None
+    return h.ctl_json(["stats"], socket_path)
 
 
 # Plain lines name the level ("warning"); under systemd it is a <4> prefix.

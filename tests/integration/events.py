@@ -30,6 +30,37 @@ def webhook_signature(secret: str, msg_id: str, timestamp: str, body: bytes) -> 
     return "v1," + base64.b64encode(mac).decode()
 
 
+def webhook_problem(secret: str | None, path: str, lower: dict, body: bytes,
+                    now: float) -> str | None:
+    """Why a POST is not a Standard Webhooks delivery of a jobwatch event to
+    /hook (`lower`: its headers with lower-case names), or None."""
+    if path != "/hook":
+        return f"unexpected path {path}"
+    msg_id = lower.get("webhook-id", "")
+    if not msg_id:
+        return "no webhook-id header"
+    timestamp = lower.get("webhook-timestamp", "")
+    if not timestamp.isdigit():
+        return f"webhook-timestamp {timestamp!r} is not unix seconds"
+    if abs(int(timestamp) - now) > 300:
+        return f"webhook-timestamp {timestamp} is {int(timestamp) - now:.0f}s off"
+    content_type = lower.get("content-type", "")
+    if not content_type.startswith("application/json"):
+        return f"Content-Type {content_type!r}"
+    try:
+        doc_id = json.loads(body).get("id")
+    except (ValueError, AttributeError):
+        return "body is not a JSON object"
+    if doc_id != msg_id:
+        return f"webhook-id {msg_id} differs from the body's id {doc_id}"
+    if secret:
+        expected = webhook_signature(secret, msg_id, timestamp, body)
+        offered = lower.get("webhook-signature", "").split()
+        if not any(hmac.compare_digest(sig, expected) for sig in offered):
+            return "webhook-signature does not verify"
+    return None
+
+
 class WebhookReceiver:
     """A Standard Webhooks receiver on 127.0.0.1:<ephemeral>.
 
@@ -110,7 +141,7 @@ class WebhookReceiver:
                         extra["Retry-After"] = str(self._retry_after)
                     return self._fail_status, extra
                 self._fail_status = None
-            problem = self._verify(path, lower, msg_id, timestamp, body, now)
+            problem = webhook_problem(self.secret, path, lower, body, now)
             if problem:
                 self.bad.append(f"{msg_id or '<no id>'}: {problem}")
                 return 401, {}
@@ -121,25 +152,6 @@ class WebhookReceiver:
             self.records.append({"id": msg_id, "timestamp": timestamp, "body": body,
                                  "event": event, "headers": lower, "received": now})
         return 204, {}
-
-    def _verify(self, path, lower, msg_id, timestamp, body, now) -> str | None:
-        if path != "/hook":
-            return f"unexpected path {path}"
-        if not msg_id:
-            return "no webhook-id header"
-        if not timestamp.isdigit():
-            return f"webhook-timestamp {timestamp!r} is not unix seconds"
-        if abs(int(timestamp) - now) > 300:
-            return f"webhook-timestamp {timestamp} is {int(timestamp) - now:.0f}s off"
-        content_type = lower.get("content-type", "")
-        if not content_type.startswith("application/json"):
-            return f"Content-Type {content_type!r}"
-        if self.secret:
-            expected = webhook_signature(self.secret, msg_id, timestamp, body)
-            offered = lower.get("webhook-signature", "").split()
-            if not any(hmac.compare_digest(sig, expected) for sig in offered):
-                return "webhook-signature does not verify"
-        return None
 
     def snapshot(self) -> list[dict]:
         with self._lock:

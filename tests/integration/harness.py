@@ -15,6 +15,7 @@ import contextlib
 import ctypes
 import json
 import os
+import random
 import secrets
 import signal
 import socket
@@ -23,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+import typing
 import urllib.error
 import urllib.request
 
@@ -253,6 +255,12 @@ class Sim:
         """One job; returns {"job_id", "subjob_ids", "outcome"}."""
         return self.create_jobs([spec])["jobs"][0]
 
+    def create_expected(self, specs: list[dict], project_id: str) -> dict[str, Expectation]:
+        """Creates the jobs; what each must produce, keyed by job id."""
+        created = self.create_jobs(specs)["jobs"]
+        return {c["job_id"]: expectation_from_created(c, project_id, spec)
+                for c, spec in zip(created, specs)}
+
     def random_jobs(self, **params) -> dict:
         return self.admin("POST", "/admin/random", params)
 
@@ -277,6 +285,24 @@ class Sim:
 
 def random_project_id() -> str:
     return secrets.token_hex(16)
+
+
+def random_job_specs(project_id: str, count: int, seed: int, duration_s=(1.0, 4.0),
+                     initializing_s: float = 0.3) -> list[dict]:
+    """Simulator jobs: two in three succeed, 0-3 subjobs each."""
+    rng = random.Random(seed)
+    return [{"project_id": project_id, "duration_s": round(rng.uniform(*duration_s), 1),
+             "initializing_s": initializing_s,
+             "outcome": rng.choice(["success", "success", "failure"]),
+             "subjobs": rng.randint(0, 3)} for _ in range(count)]
+
+
+def write_secret(path: str, value: str) -> str:
+    """A secret file as an operator would keep it: one line, mode 0600."""
+    with open(path, "w") as f:
+        f.write(value + "\n")
+    os.chmod(path, 0o600)
+    return path
 
 
 def new_webhook_secret() -> str:
@@ -417,6 +443,14 @@ class Daemon:
             self._log.close()
             self._log = None
 
+    def watch(self, job_ids, labels: dict | None = None) -> dict:
+        """Watch, in the daemon's default project; the reply's parameters."""
+        params: dict = {"jobs": job_refs(list(job_ids))}
+        if labels:
+            params["labels"] = labels
+        with self.client() as client:
+            return client.call("io.jobwatch.Watch", params)
+
     def watches(self) -> dict[str, dict]:
         """List, keyed by job_id."""
         with self.client() as client:
@@ -479,6 +513,41 @@ def logs_on_failure(*components):
             if path and os.path.exists(path):
                 sys.stderr.write(f"\n----- {name} log tail ({path}) -----\n{tail(path)}\n")
         raise
+
+
+class Stack(typing.NamedTuple):
+    workdir: str
+    sim: "Sim"
+    daemon: "Daemon"
+
+
+@contextlib.contextmanager
+def stack(prefix: str, seed: int, receiver=None, overrides: dict | None = None,
+          env: dict | None = None, webhook_url: str | None = None,
+          webhook_secret: str | None = None):
+    """A simulator and a started daemon in a fresh work dir, with a webhook
+    sink for `receiver` (or at webhook_url) when given. Everything, the
+    receiver included, is stopped at the end; logs are printed when the body
+    raises."""
+    if receiver is not None:
+        webhook_url = webhook_url or receiver.url
+        webhook_secret = webhook_secret or receiver.secret
+    with temp_workdir(prefix) as work:
+        sim = Sim(work, seed=seed)
+        daemon = None
+        try:
+            sim.start()
+            daemon = Daemon(work, sim.endpoint, webhook_url=webhook_url,
+                            webhook_secret=webhook_secret, overrides=overrides)
+            with logs_on_failure(daemon, sim):
+                daemon.start(env=env)
+                yield Stack(work, sim, daemon)
+        finally:
+            if daemon is not None:
+                daemon.stop()
+            sim.stop()
+            if receiver is not None:
+                receiver.stop()
 
 
 def scrub(text: str, *secret_values: str) -> str:
@@ -631,6 +700,17 @@ def run_ctl(args: list[str], socket_path: str | None = None, timeout: float = 60
     except subprocess.TimeoutExpired as e:
         raise HarnessError(f"{' '.join(argv)} did not exit within {timeout}s; "
                            f"stdout={e.stdout!r} stderr={e.stderr!r}") from None
+
+
+def ctl_json(args: list[str], socket_path: str, timeout: float = 30.0):
+    """`jobwatchctl --json ARGS…`, parsed; HarnessError when it fails."""
+    result = run_ctl(["--json", *args], socket_path, timeout=timeout)
+    if result.returncode != 0:
+        raise HarnessError(f"{args[0]} failed: {describe(result)}")
+    try:
+        return json.loads(result.stdout)
+    except ValueError:
+        raise HarnessError(f"{args[0]} printed no JSON: {result.stdout[:500]!r}") from None
 
 
 def describe(result: subprocess.CompletedProcess) -> str:

@@ -23,20 +23,12 @@ ACCESS_KEY = "HPUATESTACCESSKEY001"
 SECRET_KEY = "sk-" + os.urandom(12).hex()
 
 
-def write_secret(workdir: str, name: str, value: str) -> str:
-    path = os.path.join(workdir, name)
-    with open(path, "w") as f:
-        f.write(value + "\n")
-    os.chmod(path, 0o600)
-    return path
-
-
 def start_pair(workdir: str, daemon_sk: str, skew_s: int = 0):
-    sim_sk_file = write_secret(workdir, "sim-sk", SECRET_KEY)
+    sim_sk_file = h.write_secret(os.path.join(workdir, "sim-sk"), SECRET_KEY)
     sim = h.Sim(workdir, extra_args=["--aksk-access-key", ACCESS_KEY,
                                      "--aksk-secret-key-file", sim_sk_file,
                                      "--clock-skew-s", str(skew_s)]).start()
-    daemon_sk_file = write_secret(workdir, "daemon-sk", daemon_sk)
+    daemon_sk_file = h.write_secret(os.path.join(workdir, "daemon-sk"), daemon_sk)
     daemon = h.Daemon(workdir, sim.endpoint, overrides={
         "api": {"auth": {"type": "aksk", "access_key": ACCESS_KEY,
                          "secret_key_file": daemon_sk_file}},
@@ -48,11 +40,6 @@ def start_pair(workdir: str, daemon_sk: str, skew_s: int = 0):
         sim.stop()
         raise
     return sim, daemon
-
-
-def watch(daemon: h.Daemon, job_ids) -> None:
-    with daemon.client() as client:
-        client.call("io.jobwatch.Watch", {"jobs": h.job_refs(job_ids)})
 
 
 def check_events(daemon: h.Daemon, job_ids) -> None:
@@ -76,7 +63,7 @@ def test_signed_requests_finish() -> None:
         with h.logs_on_failure(sim, daemon):
             try:
                 jobs = [sim.create_job(duration_s=2)["job_id"] for _ in range(3)]
-                watch(daemon, jobs)
+                daemon.watch(jobs)
                 finished = daemon.wait_finished(jobs, 60)
                 for j in jobs:
                     assert finished[j]["status"] in ("succeeded", "failed"), finished[j]
@@ -95,21 +82,12 @@ def test_wrong_secret_key_is_a_persistent_401() -> None:
         with h.logs_on_failure(sim, daemon):
             try:
                 job = sim.create_job(duration_s=1)["job_id"]
-                watch(daemon, [job])
-                shown: dict = {}
-
-                def has_401():
-                    nonlocal shown
-                    result = h.run_ctl(["--json", "show", job], daemon.socket_path)
-                    assert result.returncode == 0, h.describe(result)
-                    shown = json.loads(result.stdout)
-                    return "401" in json.dumps(shown)
-                h.wait_until(has_401, 20, what="a 401 last_error")
+                daemon.watch([job])
+                h.wait_until(lambda: "401" in json.dumps(h.ctl_json(["show", job],
+                                                                    daemon.socket_path)),
+                             20, what="a 401 last_error")
                 time.sleep(4)  # the job is long over at the simulator by now
-                result = h.run_ctl(["--json", "show", job], daemon.socket_path)
-                assert result.returncode == 0, h.describe(result)
-                shown = json.loads(result.stdout)
-                text = json.dumps(shown)
+                text = json.dumps(h.ctl_json(["show", job], daemon.socket_path))
                 assert "401" in text and "APIGW.0301" in text, text
                 assert all(s not in text for s in ('"succeeded"', '"failed"')), text
                 assert SECRET_KEY not in text
@@ -125,7 +103,7 @@ def test_skewed_gateway_clock_is_corrected() -> None:
         with h.logs_on_failure(sim, daemon):
             try:
                 jobs = [sim.create_job(duration_s=2)["job_id"] for _ in range(2)]
-                watch(daemon, jobs)
+                daemon.watch(jobs)
                 finished = daemon.wait_finished(jobs, 60)
                 for j in jobs:
                     assert finished[j]["status"] in ("succeeded", "failed"), finished[j]

@@ -10,7 +10,6 @@ sent again.
 
 import collections
 import os
-import random
 import sys
 import time
 import unittest
@@ -25,36 +24,17 @@ SETTLE_S = 3
 
 
 def make_jobs(sim, project, count, seed):
-    rng = random.Random(seed)
-    specs = [{"project_id": project, "duration_s": round(rng.uniform(1, 4), 1),
-              "initializing_s": 0.3, "outcome": rng.choice(["success", "success", "failure"]),
-              "subjobs": rng.randint(0, 3)} for _ in range(count)]
-    created = sim.create_jobs(specs)["jobs"]
-    return {c["job_id"]: h.expectation_from_created(c, project, s)
-            for c, s in zip(created, specs)}
+    return sim.create_expected(h.random_job_specs(project, count, seed), project)
 
 
 class DeadLetters(unittest.TestCase):
     def test_permanent_refusals_are_dead_lettered_and_polling_goes_on(self):
-        with h.temp_workdir("dead") as work:
-            receiver = d.PhasedReceiver(h.new_webhook_secret()).listen()
-            receiver.set_status(400)
-            sim = h.Sim(work, seed=5)
-            daemon = None
-            try:
-                sim.start()
-                daemon = h.Daemon(work, sim.endpoint, webhook_url=receiver.url,
-                                  webhook_secret=receiver.secret)
-                with h.logs_on_failure(daemon, sim):
-                    daemon.start()
-                    problems = self.scenario(sim, daemon, receiver)
-                    if problems:
-                        self.fail(h.scrub(d.report(problems), receiver.secret))
-            finally:
-                if daemon is not None:
-                    daemon.stop()
-                sim.stop()
-                receiver.stop()
+        receiver = d.PhasedReceiver(h.new_webhook_secret()).listen()
+        receiver.set_status(400)
+        with h.stack("dead", seed=5, receiver=receiver) as s:
+            problems = self.scenario(s.sim, s.daemon, receiver)
+            if problems:
+                self.fail(h.scrub(d.report(problems), receiver.secret))
 
     def wait_dead_letters(self, daemon, count):
         last = {}
@@ -75,8 +55,7 @@ class DeadLetters(unittest.TestCase):
         problems = []
         project = daemon.project_id
         first = make_jobs(sim, project, 15, seed=1)
-        with daemon.client() as client:
-            client.call("io.jobwatch.Watch", {"jobs": h.job_refs(first)})
+        daemon.watch(first)
         daemon.wait_finished(first, FINISH_TIMEOUT_S)
         n_first = len(d.expected_keys(first))
         sinks = self.wait_dead_letters(daemon, n_first)
@@ -87,8 +66,7 @@ class DeadLetters(unittest.TestCase):
 
         # Polling and the other sinks carry on after the dead letters.
         second = make_jobs(sim, project, 10, seed=2)
-        with daemon.client() as client:
-            client.call("io.jobwatch.Watch", {"jobs": h.job_refs(second)})
+        daemon.watch(second)
         final = daemon.wait_finished(second, FINISH_TIMEOUT_S)
         everything = {**first, **second}
         total = len(d.expected_keys(everything))

@@ -320,44 +320,29 @@ class WebhookOutage(unittest.TestCase):
     recovers (SPEC §5: 5xx retry with backoff, honouring Retry-After)."""
 
     def test_events_arrive_after_a_503_outage(self):
-        with h.temp_workdir("outage") as work:
-            receiver = h.WebhookReceiver(h.new_webhook_secret()).start()
-            sim = h.Sim(work, seed=11)
-            daemon = None
-            try:
-                sim.start()
-                daemon = h.Daemon(work, sim.endpoint, webhook_url=receiver.url,
-                                  webhook_secret=receiver.secret)
-                with h.logs_on_failure(daemon, sim):
-                    daemon.start()
-                    project = daemon.project_id
-                    specs = [{"project_id": project, "duration_s": 1, "initializing_s": 0.2,
-                              "outcome": outcome, "subjobs": 1}
-                             for outcome in ("success", "failure", "success")]
-                    created = sim.create_jobs(specs)["jobs"]
-                    expectations = {c["job_id"]: h.expectation_from_created(c, project, s)
-                                    for c, s in zip(created, specs)}
-                    receiver.fail_with(503, seconds=4, retry_after=1)
-                    with daemon.client() as client:
-                        client.call("io.jobwatch.Watch", {"jobs": h.job_refs(expectations)})
-                    events = h.wait_for_events(
-                        lambda: [r["event"] for r in receiver.snapshot() if r["event"]],
-                        expectations, 40, "webhook after the outage")
-                    time.sleep(SETTLE_S)
-                    events = [r["event"] for r in receiver.snapshot() if r["event"]]
-                    problems = [p for p in h.check_event_stream("webhook", events, expectations,
-                                                                check_order=False)]
-                    problems += h.check_event_stream("file", h.read_jsonl(daemon.events_path),
-                                                     expectations)
-                    problems += [f"webhook: {bad}" for bad in receiver.bad]
-                    if not receiver.refused:
-                        problems.append("no delivery hit the outage: the test proved nothing")
-                    self.assertFalse(problems, h.scrub(report(problems), receiver.secret))
-            finally:
-                if daemon is not None:
-                    daemon.stop()
-                sim.stop()
-                receiver.stop()
+        receiver = h.WebhookReceiver(h.new_webhook_secret()).start()
+        with h.stack("outage", seed=11, receiver=receiver) as st:
+            sim, daemon = st.sim, st.daemon
+            project = daemon.project_id
+            specs = [{"project_id": project, "duration_s": 1, "initializing_s": 0.2,
+                      "outcome": outcome, "subjobs": 1}
+                     for outcome in ("success", "failure", "success")]
+            expectations = sim.create_expected(specs, project)
+            receiver.fail_with(503, seconds=4, retry_after=1)
+            daemon.watch(expectations)
+            events = h.wait_for_events(
+                lambda: [r["event"] for r in receiver.snapshot() if r["event"]],
+                expectations, 40, "webhook after the outage")
+            time.sleep(SETTLE_S)
+            events = [r["event"] for r in receiver.snapshot() if r["event"]]
+            problems = [p for p in h.check_event_stream("webhook", events, expectations,
+                                                        check_order=False)]
+            problems += h.check_event_stream("file", h.read_jsonl(daemon.events_path),
+                                             expectations)
+            problems += [f"webhook: {bad}" for bad in receiver.bad]
+            if not receiver.refused:
+                problems.append("no delivery hit the outage: the test proved nothing")
+            self.assertFalse(problems, h.scrub(report(problems), receiver.secret))
 
 
 class CtlWaitExitCodes(unittest.TestCase):

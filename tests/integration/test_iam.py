@@ -23,20 +23,12 @@ DOMAIN = "example-domain"
 PASSWORD = "pw-" + os.urandom(12).hex()
 
 
-def write_secret(workdir: str, name: str, value: str) -> str:
-    path = os.path.join(workdir, name)
-    with open(path, "w") as f:
-        f.write(value + "\n")
-    os.chmod(path, 0o600)
-    return path
-
-
 def start_pair(workdir: str, daemon_password: str, ttl_s: int):
-    sim_pw = write_secret(workdir, "sim-password", PASSWORD)
+    sim_pw = h.write_secret(os.path.join(workdir, "sim-password"), PASSWORD)
     sim = h.Sim(workdir, extra_args=["--iam-user", USER, "--iam-domain", DOMAIN,
                                      "--iam-password-file", sim_pw,
                                      "--iam-token-ttl-s", str(ttl_s)]).start()
-    daemon_pw = write_secret(workdir, "daemon-password", daemon_password)
+    daemon_pw = h.write_secret(os.path.join(workdir, "daemon-password"), daemon_password)
     daemon = h.Daemon(workdir, sim.endpoint, overrides={
         "api": {"auth": {"type": "iam-password", "iam_endpoint": sim.endpoint,
                          "domain": DOMAIN, "user": USER, "password_file": daemon_pw}},
@@ -48,17 +40,6 @@ def start_pair(workdir: str, daemon_password: str, ttl_s: int):
         sim.stop()
         raise
     return sim, daemon
-
-
-def create(sim: h.Sim, daemon: h.Daemon, specs: list[dict]) -> dict:
-    created = sim.create_jobs(specs)["jobs"]
-    return {c["job_id"]: h.expectation_from_created(c, daemon.project_id, s)
-            for c, s in zip(created, specs)}
-
-
-def watch(daemon: h.Daemon, job_ids) -> None:
-    with daemon.client() as client:
-        client.call("io.jobwatch.Watch", {"jobs": h.job_refs(list(job_ids))})
 
 
 def check_events(daemon: h.Daemon, expectations) -> None:
@@ -83,8 +64,8 @@ def test_tokens_expire_mid_run() -> None:
             try:
                 specs = [{"duration_s": 4 + i, "subjobs": 1,
                           "outcome": "failure" if i % 4 == 0 else "success"} for i in range(20)]
-                expectations = create(sim, daemon, specs)
-                watch(daemon, expectations)
+                expectations = sim.create_expected(specs, daemon.project_id)
+                daemon.watch(expectations)
                 finished = daemon.wait_finished(expectations, 90)
                 for job_id, exp in expectations.items():
                     assert finished[job_id]["status"] == exp.final_status, finished[job_id]
@@ -103,8 +84,8 @@ def test_expire_all_costs_one_refresh() -> None:
         with h.logs_on_failure(sim, daemon):
             try:
                 specs = [{"duration_s": 25, "subjobs": 1} for _ in range(50)]
-                expectations = create(sim, daemon, specs)
-                watch(daemon, expectations)
+                expectations = sim.create_expected(specs, daemon.project_id)
+                daemon.watch(expectations)
 
                 def all_polled():
                     requests = sim.requests()
@@ -142,14 +123,12 @@ def test_wrong_password_is_shown() -> None:
         with h.logs_on_failure(sim, daemon):
             try:
                 job = sim.create_job(duration_s=1)["job_id"]
-                watch(daemon, [job])
+                daemon.watch([job])
                 shown: dict = {}
 
                 def refresh_failed():
                     nonlocal shown
-                    result = h.run_ctl(["--json", "show", job], daemon.socket_path)
-                    assert result.returncode == 0, h.describe(result)
-                    shown = json.loads(result.stdout)
+                    shown = h.ctl_json(["show", job], daemon.socket_path)
                     return "refresh failed" in json.dumps(shown)
                 h.wait_until(refresh_failed, 20, what="a failed IAM refresh in Show")
                 text = json.dumps(shown)

@@ -27,29 +27,17 @@ def lines(daemon) -> list[str]:
 
 class Logging(unittest.TestCase):
     def run_daemon(self, name, overrides=None, env=None, body=None):
-        with h.temp_workdir(name) as work:
-            sim = h.Sim(work, seed=31)
-            daemon = None
-            try:
-                sim.start()
-                daemon = h.Daemon(work, sim.endpoint, overrides=overrides)
-                with h.logs_on_failure(daemon, sim):
-                    daemon.start(env=env)
-                    if body:
-                        body(sim, daemon)
-                    self.assertEqual(daemon.stop(), 0)
-                    return lines(daemon)
-            finally:
-                if daemon is not None and daemon.alive():
-                    daemon.stop()
-                sim.stop()
+        with h.stack(name, seed=31, overrides=overrides, env=env) as s:
+            if body:
+                body(s.sim, s.daemon)
+            self.assertEqual(s.daemon.stop(), 0)
+            return lines(s.daemon)
 
     def watch_jobs(self, sim, daemon, count, duration_s=1.0):
         specs = [{"project_id": daemon.project_id, "duration_s": duration_s, "subjobs": 1}
                  for _ in range(count)]
         jobs = {c["job_id"]: c for c in sim.create_jobs(specs)["jobs"]}
-        with daemon.client() as client:
-            client.call("io.jobwatch.Watch", {"jobs": h.job_refs(jobs)})
+        daemon.watch(jobs)
         return jobs
 
     def test_plain_lines_without_journald(self):

@@ -77,52 +77,29 @@ def status_of(url: str, method: str = "GET") -> int:
 
 class Metrics(unittest.TestCase):
     def test_metrics_endpoint_counts_what_happened(self):
-        with h.temp_workdir("metrics") as work:
-            receiver = h.WebhookReceiver(h.new_webhook_secret()).start()
-            receiver.fail_with(503, count=REFUSED_DELIVERIES)
-            sim = h.Sim(work, seed=21)
-            daemon = None
-            try:
-                sim.start()
-                daemon = h.Daemon(work, sim.endpoint, webhook_url=receiver.url,
-                                  webhook_secret=receiver.secret,
-                                  overrides={"metrics": {"listen": "127.0.0.1:0"}})
-                with h.logs_on_failure(daemon, sim):
-                    daemon.start()
-                    problems = self.scenario(sim, daemon, receiver)
-                    if problems:
-                        self.fail(h.scrub(d.report(problems), receiver.secret))
-            finally:
-                if daemon is not None:
-                    daemon.stop()
-                sim.stop()
-                receiver.stop()
+        receiver = h.WebhookReceiver(h.new_webhook_secret()).start()
+        receiver.fail_with(503, count=REFUSED_DELIVERIES)
+        with h.stack("metrics", seed=21, receiver=receiver,
+                     overrides={"metrics": {"listen": "127.0.0.1:0"}}) as s:
+            problems = self.scenario(s.sim, s.daemon, receiver)
+            if problems:
+                self.fail(h.scrub(d.report(problems), receiver.secret))
 
     def test_no_listener_without_metrics_listen(self):
-        with h.temp_workdir("nometrics") as work:
-            sim = h.Sim(work, seed=22)
-            daemon = None
-            try:
-                sim.start()
-                daemon = h.Daemon(work, sim.endpoint)
-                with h.logs_on_failure(daemon, sim):
-                    daemon.start()
-                    self.assertNotIn("metrics:", daemon.log_text())
-                    listening = ""
-                    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-                        with open(table) as f:
-                            listening += f.read()
-                    inodes = {os.readlink(f"/proc/{daemon.proc.pid}/fd/{fd}")
-                              for fd in os.listdir(f"/proc/{daemon.proc.pid}/fd")}
-                    sockets = {i[len("socket:["):-1] for i in inodes if i.startswith("socket:[")}
-                    for line in listening.splitlines()[1:]:
-                        fields = line.split()
-                        if fields[3] == "0A" and fields[9] in sockets:  # LISTEN
-                            self.fail(f"jobwatchd listens on TCP without metrics.listen: {line}")
-            finally:
-                if daemon is not None:
-                    daemon.stop()
-                sim.stop()
+        with h.stack("nometrics", seed=22) as s:
+            daemon = s.daemon
+            self.assertNotIn("metrics:", daemon.log_text())
+            listening = ""
+            for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+                with open(table) as f:
+                    listening += f.read()
+            inodes = {os.readlink(f"/proc/{daemon.proc.pid}/fd/{fd}")
+                      for fd in os.listdir(f"/proc/{daemon.proc.pid}/fd")}
+            sockets = {i[len("socket:["):-1] for i in inodes if i.startswith("socket:[")}
+            for line in listening.splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and fields[9] in sockets:  # LISTEN
+                    self.fail(f"jobwatchd listens on TCP without metrics.listen: {line}")
 
     def scenario(self, sim, daemon, receiver):
         problems = []
@@ -144,11 +121,8 @@ class Metrics(unittest.TestCase):
         specs = [{"project_id": daemon.project_id, "duration_s": round(rng.uniform(1.5, 3), 1),
                   "initializing_s": 0.2, "outcome": rng.choice(["success", "failure"]),
                   "subjobs": rng.randint(0, 3)} for _ in range(20)]
-        created = sim.create_jobs(specs)["jobs"]
-        jobs = {c["job_id"]: h.expectation_from_created(c, daemon.project_id, s)
-                for c, s in zip(created, specs)}
-        with daemon.client() as client:
-            client.call("io.jobwatch.Watch", {"jobs": h.job_refs(jobs)})
+        jobs = sim.create_expected(specs, daemon.project_id)
+        daemon.watch(jobs)
         during = scrape(url)
         active = d.ctl_stats(daemon.socket_path)["engine"]["watches"]["active"]
         watching = samples(during, "jobwatch_watches")[0][2]

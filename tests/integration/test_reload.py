@@ -18,7 +18,6 @@ One daemon, four reloads:
 """
 
 import os
-import random
 import re
 import signal
 import socket
@@ -42,37 +41,21 @@ def closed_port() -> int:
 
 
 def make_jobs(sim, project, count, seed):
-    rng = random.Random(seed)
-    specs = [{"project_id": project, "duration_s": round(rng.uniform(0.5, 2.5), 1),
-              "initializing_s": 0.2, "outcome": rng.choice(["success", "success", "failure"]),
-              "subjobs": rng.randint(0, 3)} for _ in range(count)]
-    created = sim.create_jobs(specs)["jobs"]
-    return {c["job_id"]: h.expectation_from_created(c, project, s)
-            for c, s in zip(created, specs)}
+    specs = h.random_job_specs(project, count, seed, duration_s=(0.5, 2.5), initializing_s=0.2)
+    return sim.create_expected(specs, project)
 
 
 class Reload(unittest.TestCase):
     def test_sighup_applies_a_valid_config_and_refuses_a_bad_one(self):
-        with h.temp_workdir("reload") as work:
-            receiver = h.WebhookReceiver(h.new_webhook_secret()).start()
-            sim = h.Sim(work, seed=11)
-            daemon = None
-            try:
-                sim.start()
-                daemon = h.Daemon(work, sim.endpoint,
-                                  webhook_url=f"http://127.0.0.1:{closed_port()}/hook",
-                                  webhook_secret=h.new_webhook_secret())
-                with h.logs_on_failure(daemon, sim):
-                    daemon.start()
-                    problems = self.scenario(work, sim, daemon, receiver)
-                    if problems:
-                        self.fail(h.scrub(d.report(problems), receiver.secret,
-                                          daemon.webhook_secret))
-            finally:
-                if daemon is not None:
-                    daemon.stop()
-                sim.stop()
-                receiver.stop()
+        # The webhook sink starts at a closed port; the first reload points
+        # it at the receiver.
+        receiver = h.WebhookReceiver(h.new_webhook_secret()).start()
+        with h.stack("reload", seed=11, receiver=receiver,
+                     webhook_url=f"http://127.0.0.1:{closed_port()}/hook",
+                     webhook_secret=h.new_webhook_secret()) as s:
+            problems = self.scenario(s.workdir, s.sim, s.daemon, receiver)
+            if problems:
+                self.fail(h.scrub(d.report(problems), receiver.secret, s.daemon.webhook_secret))
 
     # -- helpers -------------------------------------------------------------
 
@@ -86,8 +69,7 @@ class Reload(unittest.TestCase):
         self.assertTrue(daemon.alive(), "jobwatchd died on SIGHUP")
 
     def watch(self, daemon, jobs):
-        with daemon.client() as client:
-            client.call("io.jobwatch.Watch", {"jobs": h.job_refs(jobs)})
+        daemon.watch(jobs)
         daemon.wait_finished(jobs, FINISH_TIMEOUT_S)
 
     def wait_received(self, receiver, expectations, what):

@@ -5,7 +5,6 @@ watches stay finished (Watch answers created: false and emits nothing again).
 """
 
 import os
-import random
 import sys
 import time
 import unittest
@@ -25,31 +24,14 @@ def report(problems, limit=60):
 
 class Restart(unittest.TestCase):
     def run_with_stack(self, name, body):
-        with h.temp_workdir(name) as work:
-            receiver = h.WebhookReceiver(h.new_webhook_secret()).start()
-            sim = h.Sim(work, seed=31)
-            daemon = None
-            try:
-                sim.start()
-                daemon = h.Daemon(work, sim.endpoint, webhook_url=receiver.url,
-                                  webhook_secret=receiver.secret)
-                with h.logs_on_failure(daemon, sim):
-                    daemon.start()
-                    body(sim, daemon, receiver)
-            finally:
-                if daemon is not None:
-                    daemon.stop()
-                sim.stop()
-                receiver.stop()
+        receiver = h.WebhookReceiver(h.new_webhook_secret()).start()
+        with h.stack(name, seed=31, receiver=receiver) as s:
+            body(s.sim, s.daemon, receiver)
 
     def make_jobs(self, sim, project, count, min_s, max_s, seed):
-        rng = random.Random(seed)
-        specs = [{"project_id": project, "duration_s": round(rng.uniform(min_s, max_s), 1),
-                  "initializing_s": 0.5, "outcome": rng.choice(["success", "success", "failure"]),
-                  "subjobs": rng.randint(0, 3)} for _ in range(count)]
-        created = sim.create_jobs(specs)["jobs"]
-        return {c["job_id"]: h.expectation_from_created(c, project, s)
-                for c, s in zip(created, specs)}
+        specs = h.random_job_specs(project, count, seed, duration_s=(min_s, max_s),
+                                   initializing_s=0.5)
+        return sim.create_expected(specs, project)
 
     def sink_problems(self, daemon, receiver, expectations, allow_duplicates):
         h.wait_for_events(lambda: h.read_jsonl(daemon.events_path), expectations,
@@ -72,8 +54,7 @@ class Restart(unittest.TestCase):
             ghost = sim.create_job(project_id=project, ghost=True)
             expectations[ghost["job_id"]] = h.Expectation(ghost["job_id"], project, "ghost")
             labels = {"suite": "restart"}
-            with daemon.client() as client:
-                client.call("io.jobwatch.Watch", {"jobs": h.job_refs(expectations), "labels": labels})
+            daemon.watch(expectations, labels)
             for exp in expectations.values():
                 exp.labels = labels
                 exp.watched_at = time.time()
@@ -112,8 +93,7 @@ class Restart(unittest.TestCase):
         def body(sim, daemon, receiver):
             project = daemon.project_id
             expectations = self.make_jobs(sim, project, 8, 1, 3, seed=2)
-            with daemon.client() as client:
-                client.call("io.jobwatch.Watch", {"jobs": h.job_refs(expectations)})
+            daemon.watch(expectations)
             before = daemon.wait_finished(expectations, FINISH_TIMEOUT_S)
             problems = self.sink_problems(daemon, receiver, expectations, allow_duplicates=False)
             if problems:

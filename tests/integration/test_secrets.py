@@ -63,23 +63,11 @@ def marker(prefix: str) -> str:
     return prefix + os.urandom(12).hex()
 
 
-def write_secret(path: str, value: str) -> str:
-    with open(path, "w") as f:
-        f.write(value + "\n")
-    os.chmod(path, 0o600)
-    return path
-
-
 def subdir(workdir: str, name: str) -> str:
     """One daemon per folder: the harness puts its socket, state and log there."""
     path = os.path.join(workdir, name)
     os.makedirs(path, exist_ok=True)
     return path
-
-
-def watch(daemon: h.Daemon, job_ids) -> None:
-    with daemon.client() as client:
-        client.call("io.jobwatch.Watch", {"jobs": h.job_refs(list(job_ids))})
 
 
 def show_text(daemon: h.Daemon, job_id: str) -> str:
@@ -171,7 +159,7 @@ class SecretsTest(unittest.TestCase):
                                      "log": {"level": "debug"}})
         with h.logs_on_failure(daemon):
             daemon.start()
-            watch(daemon, job_ids)
+            daemon.watch(job_ids)
             daemon.wait_finished(job_ids, timeout=60)
             h.wait_until(lambda: len(receiver.snapshot()) >= len(job_ids), 30, interval=0.2,
                          what="webhook deliveries after the receiver's 500s")
@@ -195,7 +183,7 @@ class SecretsTest(unittest.TestCase):
         with h.temp_workdir("secrets-aksk") as workdir:
             sim = h.Sim(workdir, extra_args=[
                 "--aksk-access-key", ACCESS_KEY,
-                "--aksk-secret-key-file", write_secret(os.path.join(workdir, "sim-sk"), secret_key),
+                "--aksk-secret-key-file", h.write_secret(os.path.join(workdir, "sim-sk"), secret_key),
             ]).start()
             try:
                 self._aksk_good(workdir, sim, forms)
@@ -205,7 +193,7 @@ class SecretsTest(unittest.TestCase):
 
     def _aksk_good(self, workdir: str, sim: h.Sim, forms: dict[str, str]) -> None:
         home = subdir(workdir, "good")
-        sk_file = write_secret(os.path.join(home, "sk"), forms["secret key"])
+        sk_file = h.write_secret(os.path.join(home, "sk"), forms["secret key"])
         daemon = h.Daemon(home, sim.endpoint, overrides={
             "api": {"auth": {"type": "aksk", "access_key": ACCESS_KEY,
                              "secret_key_file": sk_file,
@@ -215,7 +203,7 @@ class SecretsTest(unittest.TestCase):
             try:
                 daemon.start()
                 job_ids = [sim.create_job(duration_s=2)["job_id"] for _ in range(3)]
-                watch(daemon, job_ids)
+                daemon.watch(job_ids)
                 finished = daemon.wait_finished(job_ids, 30)
                 for j in job_ids:
                     self.assertIn(finished[j]["status"], ("succeeded", "failed"))
@@ -228,7 +216,7 @@ class SecretsTest(unittest.TestCase):
 
     def _aksk_wrong_key(self, workdir: str, sim: h.Sim, forms: dict[str, str]) -> None:
         home = subdir(workdir, "wrong")
-        token_file = write_secret(os.path.join(home, "sectok"), forms["security token (file)"])
+        token_file = h.write_secret(os.path.join(home, "sectok"), forms["security token (file)"])
         daemon = h.Daemon(home, sim.endpoint, overrides={
             "api": {"auth": {"type": "aksk", "access_key": ACCESS_KEY,
                              "secret_key": forms["wrong secret key"],
@@ -238,7 +226,7 @@ class SecretsTest(unittest.TestCase):
             try:
                 daemon.start()
                 job = sim.create_job(duration_s=1)["job_id"]
-                watch(daemon, [job])
+                daemon.watch([job])
                 h.wait_until(lambda: "401" in show_text(daemon, job), 20,
                              what="a 401 last_error for the wrong secret key")
                 self.assert_daemon_clean(daemon, [job], forms, SIGNATURE_PATTERNS)
@@ -256,7 +244,7 @@ class SecretsTest(unittest.TestCase):
         with h.temp_workdir("secrets-iam") as workdir:
             sim = h.Sim(workdir, extra_args=[
                 "--iam-user", IAM_USER, "--iam-domain", IAM_DOMAIN,
-                "--iam-password-file", write_secret(os.path.join(workdir, "sim-pw"), password),
+                "--iam-password-file", h.write_secret(os.path.join(workdir, "sim-pw"), password),
                 "--iam-token-ttl-s", "5"]).start()
             try:
                 self._iam_good(workdir, sim, forms)
@@ -272,7 +260,7 @@ class SecretsTest(unittest.TestCase):
 
     def _iam_good(self, workdir: str, sim: h.Sim, forms: dict[str, str]) -> None:
         home = subdir(workdir, "good")
-        pw_file = write_secret(os.path.join(home, "pw"), forms["IAM password"])
+        pw_file = h.write_secret(os.path.join(home, "pw"), forms["IAM password"])
         daemon = self._iam_daemon(home, sim, {"password_file": pw_file})
         with h.logs_on_failure(sim, daemon):
             try:
@@ -280,7 +268,7 @@ class SecretsTest(unittest.TestCase):
                 # 7-9 s of polling with 5 s tokens: at least one refresh mid-run.
                 job_ids = [sim.create_job(duration_s=7 + i % 3, subjobs=1)["job_id"]
                            for i in range(4)]
-                watch(daemon, job_ids)
+                daemon.watch(job_ids)
                 finished = daemon.wait_finished(job_ids, 40)
                 for j in job_ids:
                     self.assertIn(finished[j]["status"], ("succeeded", "failed"))
@@ -300,7 +288,7 @@ class SecretsTest(unittest.TestCase):
             try:
                 daemon.start()
                 job = sim.create_job(duration_s=1)["job_id"]
-                watch(daemon, [job])
+                daemon.watch([job])
                 h.wait_until(lambda: "refresh failed" in show_text(daemon, job), 20,
                              what="a failed IAM refresh in Show")
                 stats = daemon_outputs(daemon, [])["jobwatchctl --json stats"]

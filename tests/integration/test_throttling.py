@@ -53,8 +53,7 @@ class ThrottlingTest(unittest.TestCase):
 
     def _run(self, sim: h.Sim, daemon: h.Daemon, job_ids: list[str]) -> None:
         sim.admin("DELETE", "/admin/stats")
-        with daemon.client() as client:
-            client.call("io.jobwatch.Watch", {"jobs": h.job_refs(job_ids)})
+        daemon.watch(job_ids)
         start = time.monotonic()
         samples = []  # (seconds since start, total, 200, 429)
         next_sample = start

@@ -209,8 +209,7 @@ class Tls(unittest.TestCase):
                  for _ in range(count)]
         jobs = self.admin(sim, "POST", "/admin/jobs", {"jobs": specs})["jobs"]
         ids = [job["job_id"] for job in jobs]
-        with daemon.client() as client:
-            client.call("io.jobwatch.Watch", {"jobs": h.job_refs(ids)})
+        daemon.watch(ids)
         return ids
 
     def assert_jobs_finish(self, sim, daemon):
@@ -222,10 +221,8 @@ class Tls(unittest.TestCase):
 
     def wait_for_last_error(self, daemon, job_id) -> str:
         def last_error():
-            result = h.run_ctl(["--json", "show", job_id], daemon.socket_path)
-            if result.returncode != 0:
-                raise h.HarnessError(h.describe(result))
-            return (json.loads(result.stdout).get("watch") or {}).get("last_error")
+            return (h.ctl_json(["show", job_id], daemon.socket_path).get("watch") or {}).get(
+                "last_error")
         return h.wait_until(last_error, ERROR_TIMEOUT_S, interval=0.3, what="a last_error")
 
     # ---- the cases

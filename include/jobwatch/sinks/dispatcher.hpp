@@ -98,8 +98,10 @@ class Dispatcher {
   // then stop(). resume() undoes pause().
   void pause();
   void resume();
-  void stop();                    // no more attempts or reports; queued events stay queued
-  std::size_t pending() const;    // queued, summed over sinks (in flight included)
+  void stop();                  // no more attempts or reports; queued events stay queued
+  std::size_t pending() const;  // queued, summed over sinks (in flight included)
+  // The same per sink, in config order.
+  std::vector<std::pair<std::string, std::size_t>> pending_by_sink() const;
   std::size_t in_flight() const;  // out at sinks awaiting their answer, summed
 
  private:

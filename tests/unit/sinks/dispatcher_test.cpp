@@ -69,7 +69,10 @@ TEST_F(DispatcherTest, FilterSelectsEventTypesPerSink) {
   d->submit(make_event("j2", EventType::job_failed));
   d->submit(make_event("j3", EventType::subjob_failed, "s"));
   d->submit(make_event("j4", EventType::watch_abandoned));
+  using PerSink = std::vector<std::pair<std::string, std::size_t>>;
+  EXPECT_EQ(d->pending_by_sink(), (PerSink{{"all", 4}, {"failures", 2}}));
   ASSERT_TRUE(run_until(ioc_, [&] { return d->pending() == 0; }));
+  EXPECT_EQ(d->pending_by_sink(), (PerSink{{"all", 0}, {"failures", 0}}));
   EXPECT_EQ(all->attempts.size(), 4u);
   EXPECT_EQ(failures->attempts, (std::vector<std::string>{"evt_j2_1", "evt_j4_4"}));
 }

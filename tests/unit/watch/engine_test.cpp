@@ -5,7 +5,7 @@
 
 #include <boost/json.hpp>
 
-#include "scripted_api.hpp"
+#include "engine_fixture.hpp"
 
 namespace jobwatch::watch {
 namespace {
@@ -14,8 +14,6 @@ using namespace std::chrono_literals;
 using testing::http_answer;
 using testing::job_answer;
 using testing::ScriptedApi;
-
-constexpr const char* project = "p1";
 
 config::Config fast_config() {
   config::Config c;
@@ -28,41 +26,9 @@ config::Config fast_config() {
   return c;
 }
 
-class EngineTest : public ::testing::Test {
+class EngineTest : public EngineFixture {
  protected:
-  void make_engine(const config::Config& c = fast_config()) {
-    engine_ = std::make_unique<Engine>(io_.get_executor(), c, api_);
-    engine_->subscribe_events([this](const Event& e) { events_.push_back(e); });
-  }
-
-  std::vector<WatchInfo> watch(std::vector<std::string> jobs, uid_t uid = 1000,
-                               std::optional<std::chrono::milliseconds> deadline = {}) {
-    WatchRequest request;
-    for (auto& j : jobs) request.jobs.push_back({project, j});
-    request.labels = {{"team", "ops"}};
-    request.submitter = uid;
-    request.deadline = deadline;
-    auto result = engine_->watch(request);
-    return std::get<std::vector<WatchInfo>>(result);
-  }
-
-  // Runs the loop until every named job has finished (or 5 s pass).
-  bool run_until_finished(const std::vector<std::string>& jobs) {
-    const auto give_up = std::chrono::steady_clock::now() + 5s;
-    while (std::chrono::steady_clock::now() < give_up) {
-      run_for(5ms);
-      bool all = true;
-      for (const auto& j : jobs) all = all && engine_->finished({project, j}).has_value();
-      if (all) return true;
-    }
-    return false;
-  }
-
-  // Like io_.run_for, also after the loop ran out of work once.
-  void run_for(std::chrono::milliseconds span) {
-    io_.restart();
-    io_.run_for(span);
-  }
+  void make_engine(const config::Config& c = fast_config()) { EngineFixture::make_engine(c); }
 
   std::vector<std::string> event_types_for(const std::string& job) const {
     std::vector<std::string> types;
@@ -70,11 +36,6 @@ class EngineTest : public ::testing::Test {
       if (e.job_id == job) types.emplace_back(type_name(e.type));
     return types;
   }
-
-  boost::asio::io_context io_{1};
-  ScriptedApi api_{io_};
-  std::unique_ptr<Engine> engine_;
-  std::vector<Event> events_;
 };
 
 TEST_F(EngineTest, JobRunningThenSucceedingEmitsSubjobEventsBeforeTheJobs) {

@@ -4,8 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include "engine_fixture.hpp"
 #include "jobwatch/watch/engine.hpp"
-#include "scripted_api.hpp"
 
 namespace jobwatch::watch {
 namespace {
@@ -14,8 +14,6 @@ using namespace std::chrono_literals;
 using testing::http_answer;
 using testing::job_answer;
 using testing::ScriptedApi;
-
-constexpr const char* project = "p1";
 
 config::Config throttle_config() {
   config::Config c;
@@ -27,33 +25,7 @@ config::Config throttle_config() {
   return c;
 }
 
-class EngineThrottleTest : public ::testing::Test {
- protected:
-  void make_engine(const config::Config& c) {
-    engine_ = std::make_unique<Engine>(io_.get_executor(), c, api_);
-  }
-  void watch(const std::string& job) {
-    WatchRequest request;
-    request.jobs.push_back({project, job});
-    request.submitter = 1000;
-    ASSERT_TRUE(std::holds_alternative<std::vector<WatchInfo>>(engine_->watch(request)));
-  }
-  void run_until(const std::function<bool()>& done) {
-    const auto give_up = std::chrono::steady_clock::now() + 5s;
-    while (!done() && std::chrono::steady_clock::now() < give_up) {
-      io_.restart();
-      io_.run_for(5ms);
-    }
-  }
-  double polls_stat(const char* key) {
-    auto stats = engine_->stats();
-    return stats["polls"].as_object()[key].to_number<double>();
-  }
-
-  boost::asio::io_context io_{1};
-  ScriptedApi api_{io_};
-  std::unique_ptr<Engine> engine_;
-};
+using EngineThrottleTest = EngineFixture;
 
 TEST_F(EngineThrottleTest, RatesInStatsBeforeAnyThrottling) {
   make_engine(throttle_config());
@@ -67,7 +39,7 @@ TEST_F(EngineThrottleTest, TooManyRequestsLowersTheSharedRate) {
   api_.script("t1",
               [body](int n) { return n == 0 ? http_answer(429, body) : job_answer("t1", 2); });
   make_engine(throttle_config());
-  watch("t1");
+  watch({"t1"});
   run_until([&] { return api_.fetches("t1") >= 1 && polls_stat("throttled_total") >= 1; });
   EXPECT_EQ(polls_stat("throttled_total"), 1);
   EXPECT_EQ(polls_stat("rate_limit_configured"), 100);
@@ -79,7 +51,7 @@ TEST_F(EngineThrottleTest, TooManyRequestsLowersTheSharedRate) {
 TEST_F(EngineThrottleTest, ServiceUnavailableLowersTheSharedRateToo) {
   api_.script("u1", [](int n) { return n == 0 ? http_answer(503) : job_answer("u1", 2); });
   make_engine(throttle_config());
-  watch("u1");
+  watch({"u1"});
   run_until([&] { return polls_stat("throttled_total") >= 1; });
   EXPECT_EQ(polls_stat("throttled_total"), 1);
   EXPECT_LT(polls_stat("rate_limit"), 100);
@@ -88,7 +60,7 @@ TEST_F(EngineThrottleTest, ServiceUnavailableLowersTheSharedRateToo) {
 TEST_F(EngineThrottleTest, ServerErrorsDoNotLowerTheRate) {
   api_.script("e1", [](int n) { return n < 3 ? http_answer(500) : job_answer("e1", 1); });
   make_engine(throttle_config());
-  watch("e1");
+  watch({"e1"});
   run_until([&] { return engine_->finished({project, "e1"}).has_value(); });
   ASSERT_TRUE(engine_->finished({project, "e1"}).has_value());
   EXPECT_EQ(polls_stat("throttled_total"), 0);
@@ -98,7 +70,7 @@ TEST_F(EngineThrottleTest, ServerErrorsDoNotLowerTheRate) {
 TEST_F(EngineThrottleTest, ReconfigureSetsTheConfiguredRate) {
   api_.script("r1", [](int n) { return n == 0 ? http_answer(429) : job_answer("r1", 2); });
   make_engine(throttle_config());
-  watch("r1");
+  watch({"r1"});
   run_until([&] { return polls_stat("throttled_total") >= 1; });
   auto c = throttle_config();
   c.api.rate_limit = 10;
