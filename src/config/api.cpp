@@ -1,5 +1,7 @@
 // The api section: where the job API is, how to authenticate, how hard to
 // push it.
+#include "jobwatch/model/api.hpp"
+
 #include <algorithm>
 #include <variant>
 
@@ -140,10 +142,18 @@ void read_auth(const MapReader& api_map, ApiConfig& api) {
 }  // namespace
 
 void read_api(const MapReader& root, ApiConfig& api) {
-  MapReader map =
-      root.section("api", {"endpoint", "region", "project_id", "auth", "request_timeout",
-                           "max_connections", "rate_limit", "tls", "proxy"});
+  MapReader map = root.section(
+      "api", {"endpoint", "region", "project_id", "auth", "request_timeout", "max_connections",
+              "rate_limit", "tls", "proxy", "default_api", "desktop_endpoint"});
   if (auto v = read_url(map, "endpoint", {})) api.endpoint = *v;
+  if (auto v = read_url(map, "desktop_endpoint", {})) api.desktop_endpoint = *v;
+  if (auto v = map.nonempty_string("default_api")) {
+    if (auto known = model::api_from_name(*v)) {
+      api.default_api = *known;
+    } else {
+      map.error("default_api", "'" + *v + "' is not a job API (" + model::api_names() + ")");
+    }
+  }
   if (auto v = map.nonempty_string("region")) {
     if (is_region(*v)) {
       api.region = *v;

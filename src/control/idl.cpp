@@ -6,15 +6,19 @@ namespace jobwatch::control {
 namespace {
 
 constexpr const char* jobwatch_idl =
-    R"IDL(# jobwatch watches Huawei Cloud Workspace Application Streaming jobs until
+    R"IDL(# jobwatch watches Huawei Cloud Workspace jobs (app-v1, app-v2, desktop-v2) until
 # each job and subjob is terminal, and delivers every terminal transition to
 # the configured sinks (log, file, webhook).
 interface io.jobwatch
 
-# A job to act on; project_id defaults to the daemon's api.project_id.
+# A job to act on. project_id defaults to the daemon's api.project_id. api is
+# the job API it lives in ("app-v1", "app-v2" or "desktop-v2"): by default
+# api.default_api for a new watch and the watch's own for one that exists;
+# naming another than the watch's is InvalidParameter api.
 type JobRef (
   job_id: string,
-  project_id: ?string
+  project_id: ?string,
+  api: ?string
 )
 
 # One watch. Times are RFC 3339 UTC; reason says why an abandoned watch was
@@ -23,10 +27,13 @@ type JobRef (
 type WatchInfo (
   job_id: string,
   project_id: string,
+  api: string,
+  job_type: ?string,
   labels: [string]string,
   status: (pending, initializing, handling, succeeded, failed, abandoned),
   subjobs_total: int,
   subjobs_done: int,
+  progress: ?int,
   polls: int,
   last_poll_at: ?string,
   next_poll_at: ?string,
@@ -57,8 +64,8 @@ method Cancel(jobs: []JobRef) -> (cancelled: []JobRef)
 
 method List() -> (watches: []WatchInfo)
 
-# One watch and the last JobDetail received (absent before the first answer).
-method Show(job_id: string, project_id: ?string) -> (watch: WatchInfo, job: ?object)
+# One watch and the last job object received (absent before the first answer).
+method Show(job_id: string, project_id: ?string, api: ?string) -> (watch: WatchInfo, job: ?object)
 
 # Watches the jobs not yet watched, then waits until every one has ended.
 # With "more": progress replies (at most one per 200 ms) until the final one,

@@ -50,6 +50,7 @@ Service::Service(boost::asio::any_io_executor executor, watch::Engine& engine,
     : executor_(std::move(executor)),
       engine_(engine),
       default_project_(config.api.project_id),
+      default_api_(config.api.default_api),
       stats_(std::move(stats)) {}
 
 Service::~Service() = default;
@@ -72,6 +73,7 @@ Reply Service::engine_error(watch::EngineError error) {
 
 void Service::reconfigure(const config::Config& config) {
   default_project_ = config.api.project_id;
+  default_api_ = config.api.default_api;
 }
 
 void Service::connection_opened() {
@@ -139,8 +141,11 @@ Reply Service::watch_call(const json::object& params, const Peer& peer) {
   auto deadline = parse_seconds(params, "deadline_s");
   if (auto* e = error_of(deadline)) return std::move(*e);
 
+  auto targets = resolve_apis(std::get<0>(jobs));
+  if (auto* e = error_of(targets)) return std::move(*e);
+
   watch::WatchRequest request;
-  request.jobs = std::move(std::get<0>(jobs));
+  request.jobs = std::move(std::get<0>(targets));
   request.labels = std::move(std::get<0>(labels));
   request.deadline = std::get<0>(deadline);
   request.submitter = peer.uid;
@@ -159,7 +164,13 @@ Reply Service::cancel_call(const json::object& params, const Peer& peer) {
   if (auto bad = check_known(params, {"jobs"})) return *bad;
   auto jobs = parse_jobs(params, default_project_);
   if (auto* e = error_of(jobs)) return std::move(*e);
-  auto result = engine_.cancel(std::get<0>(jobs), peer.uid);
+  // Only to check a named API against the watch; the engine cancels by job.
+  auto targets = resolve_apis(std::get<0>(jobs));
+  if (auto* e = error_of(targets)) return std::move(*e);
+  std::vector<watch::JobRef> refs;
+  refs.reserve(std::get<0>(jobs).size());
+  for (const auto& selector : std::get<0>(jobs)) refs.push_back(selector.job);
+  auto result = engine_.cancel(refs, peer.uid);
   if (auto* failure = std::get_if<watch::CancelFailure>(&result)) {
     const bool denied = failure->kind == watch::CancelFailure::Kind::permission_denied;
     return error_reply(std::string(denied ? errors::permission_denied : errors::not_watched),
@@ -178,12 +189,16 @@ Reply Service::list_call(const json::object& params) {
 }
 
 Reply Service::show_call(const json::object& params) {
-  if (auto bad = check_known(params, {"job_id", "project_id"})) return *bad;
+  if (auto bad = check_known(params, {"job_id", "project_id", "api"})) return *bad;
   auto ref = parse_job_ref(params, default_project_);
   if (auto* e = error_of(ref)) return std::move(*e);
+  auto api = parse_api(params);
+  if (auto* e = error_of(api)) return std::move(*e);
   const auto& job = std::get<0>(ref);
   auto shown = engine_.show(job);
   if (!shown) return error_reply(std::string(errors::not_watched), job_ref_json(job));
+  if (const auto& asked = std::get<0>(api); asked && *asked != shown->info.api)
+    return api_mismatch(job, shown->info.api, *asked);
   json::object out{{"watch", watch::to_json(shown->info)}};
   if (!shown->job_json.empty()) {
     boost::system::error_code ec;
@@ -193,11 +208,27 @@ Reply Service::show_call(const json::object& params) {
     if (!ec) {
       out["job"] = std::move(detail);
     } else {
-      spdlog::warn("control: stored JobDetail of {}/{} is not JSON: {}", job.project_id, job.job_id,
-                   ec.message());
+      spdlog::warn("control: stored job answer of {}/{} is not JSON: {}", job.project_id,
+                   job.job_id, ec.message());
     }
   }
   return Reply{{}, std::move(out), false};
+}
+
+std::variant<std::vector<watch::WatchTarget>, Reply> Service::resolve_apis(
+    const std::vector<JobSelector>& selectors) const {
+  std::vector<watch::WatchTarget> targets;
+  targets.reserve(selectors.size());
+  for (const JobSelector& selector : selectors) {
+    model::Api api = selector.api.value_or(default_api_);
+    if (auto info = engine_.info(selector.job)) {
+      if (selector.api && *selector.api != info->api)
+        return api_mismatch(selector.job, info->api, *selector.api);
+      api = info->api;
+    }
+    targets.push_back({selector.job, api});
+  }
+  return targets;
 }
 
 Reply Service::stats_call(const json::object& params) {

@@ -252,12 +252,15 @@ std::unique_ptr<ActiveCall> Service::wait_call(const Call& call, const Peer& pee
   if (auto* e = std::get_if<Reply>(&jobs)) return fail(std::move(*e));
   auto timeout = parse_seconds(params, "timeout_s");
   if (auto* e = std::get_if<Reply>(&timeout)) return fail(std::move(*e));
-  auto& refs = std::get<0>(jobs);
+  auto targets = resolve_apis(std::get<0>(jobs));
+  if (auto* e = std::get_if<Reply>(&targets)) return fail(std::move(*e));
 
   watch::WatchRequest request;
   request.submitter = peer.uid;
-  for (const auto& job : refs) {
-    if (!engine_.info(job) && !engine_.finished(job)) request.jobs.push_back(job);
+  std::vector<watch::JobRef> refs;
+  for (const auto& target : std::get<0>(targets)) {
+    refs.push_back(target.job);
+    if (!engine_.info(target.job)) request.jobs.push_back(target);
   }
   if (!request.jobs.empty()) {
     auto result = engine_.watch(request);

@@ -163,37 +163,68 @@ Checked<watch::JobRef> parse_job_ref(const json::object& params, std::string_vie
   return ref;
 }
 
-Checked<std::vector<watch::JobRef>> parse_jobs(const json::object& params,
-                                               std::string_view default_project) {
+Checked<std::optional<model::Api>> parse_api(const json::object& params) {
+  const auto* api = params.if_contains("api");
+  if (api == nullptr || api->is_null()) return std::optional<model::Api>{};
+  if (!api->is_string())
+    return invalid_parameter("api", "must be a string: one of " + model::api_names());
+  auto known = model::api_from_name(api->get_string());
+  if (!known) {
+    return invalid_parameter("api", "'" + escape_for_display(api->get_string(), 32) +
+                                        "' is not a job API (" + model::api_names() + ")");
+  }
+  return std::optional<model::Api>{*known};
+}
+
+Reply api_mismatch(const watch::JobRef& job, model::Api watched, model::Api asked) {
+  return invalid_parameter("api", "job " + job.job_id + " in project " + job.project_id +
+                                      " is watched as " + std::string(model::api_name(watched)) +
+                                      ", not " + std::string(model::api_name(asked)));
+}
+
+Checked<std::vector<JobSelector>> parse_jobs(const json::object& params,
+                                             std::string_view default_project) {
   constexpr std::size_t max_jobs = 10'000;
   const auto* jobs = params.if_contains("jobs");
   if (jobs == nullptr) return invalid_parameter("jobs", "required");
   if (!jobs->is_array())
-    return invalid_parameter("jobs", "must be an array of {job_id, project_id?}");
+    return invalid_parameter("jobs", "must be an array of {job_id, project_id?, api?}");
   const auto& array = jobs->get_array();
   if (array.empty()) return invalid_parameter("jobs", "must not be empty");
   if (array.size() > max_jobs) return invalid_parameter("jobs", "at most 10000 jobs per call");
 
-  std::vector<watch::JobRef> refs;
-  refs.reserve(array.size());
+  std::vector<JobSelector> selectors;
+  selectors.reserve(array.size());
   for (std::size_t i = 0; i < array.size(); ++i) {
     const std::string prefix = "jobs[" + std::to_string(i) + "].";
     const auto* item = array[i].if_object();
     if (item == nullptr) {
       return invalid_parameter(prefix.substr(0, prefix.size() - 1),
-                               "must be an object {job_id, project_id?}");
+                               "must be an object {job_id, project_id?, api?}");
     }
     for (const auto& entry : *item) {
-      if (entry.key() != "job_id" && entry.key() != "project_id") {
+      if (entry.key() != "job_id" && entry.key() != "project_id" && entry.key() != "api") {
         return invalid_parameter(prefix + escape_for_display(entry.key(), 64), "unknown parameter");
       }
     }
     auto ref = parse_job_ref(*item, default_project, prefix);
     if (auto* error = std::get_if<Reply>(&ref)) return std::move(*error);
-    auto& job = std::get<watch::JobRef>(ref);
-    if (std::find(refs.begin(), refs.end(), job) == refs.end()) refs.push_back(std::move(job));
+    auto api = parse_api(*item);
+    if (auto* error = std::get_if<Reply>(&api)) return std::move(*error);
+    JobSelector selector{std::get<watch::JobRef>(std::move(ref)), std::get<0>(api)};
+    auto same = std::find_if(selectors.begin(), selectors.end(),
+                             [&](const JobSelector& s) { return s.job == selector.job; });
+    if (same == selectors.end()) {
+      selectors.push_back(std::move(selector));
+    } else if (selector.api && same->api != selector.api) {
+      if (!same->api) {
+        same->api = selector.api;
+      } else {
+        return api_mismatch(selector.job, *same->api, *selector.api);
+      }
+    }
   }
-  return refs;
+  return selectors;
 }
 
 Checked<watch::Labels> parse_labels(const json::object& params) {

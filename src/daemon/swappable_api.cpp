@@ -14,11 +14,11 @@ SwappableJobApi::~SwappableJobApi() {
   *alive_ = false;
 }
 
-void SwappableJobApi::fetch(const std::string& project_id, const std::string& job_id,
-                            Callback done) {
+void SwappableJobApi::fetch(model::Api api, const std::string& project_id,
+                            const std::string& job_id, Callback done) {
   std::shared_ptr<Slot> slot = current_;
   ++slot->outstanding;
-  slot->api->fetch(project_id, job_id,
+  slot->api->fetch(api, project_id, job_id,
                    [this, slot, life = alive_, done = std::move(done)](upstream::Answer answer) {
                      --slot->outstanding;
                      done(std::move(answer));

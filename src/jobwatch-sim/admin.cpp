@@ -85,7 +85,12 @@ Reply Simulator::handle_admin(const Request& req, SimTime wall) {
     if (m == "DELETE") return admin_clear_stats();
     return route("GET, DELETE");
   }
-  if (path == "/admin/requests") return m == "GET" ? admin_requests() : route("GET");
+  if (path == "/admin/requests") {
+    const auto q = req.target.find('?');
+    return m == "GET" ? admin_requests(q == std::string_view::npos ? std::string_view()
+                                                                   : req.target.substr(q + 1))
+                      : route("GET");
+  }
   if (path == "/admin/clock") {
     if (m == "POST") return admin_clock(req.body, wall);
     if (m == "GET") return admin_clock({}, wall);
@@ -171,8 +176,10 @@ Reply Simulator::admin_job(std::string_view job_id, SimTime wall) const {
   json::object o;
   o["job_id"] = job->job_id;
   o["project_id"] = job->project_id.empty() ? json::value(nullptr) : json::value(job->project_id);
+  o["api"] = api_name(job->api);
   o["requests"] = job->requests;
-  o["status"] = detail ? json::value(job_status_at(*job, t)) : json::value(nullptr);
+  o["wrong_api_requests"] = job->wrong_api_requests;
+  o["status"] = detail ? job_status_now(*job, t).status : json::value(nullptr);
   o["detail"] = detail ? json::value(std::move(*detail)) : json::value(nullptr);
   o["expected"] = describe_expected(*job);
   return json_reply(200, o);
@@ -209,6 +216,16 @@ Reply Simulator::admin_stats() const {
   for (const auto& [kind, n] : faults_by_kind_) by_kind[kind] = n;
   json::object o;
   o["requests_total"] = requests_total_;
+  json::object by_api;
+  for (Api api : {Api::app_v1, Api::app_v2, Api::desktop_v2})
+    by_api[api_name(api)] = requests_by_api_[static_cast<std::size_t>(api)];
+  o["requests_by_api"] = std::move(by_api);
+  o["wrong_api_requests"] = wrong_api_requests_;
+  json::object wrong_by_job;
+  for (const auto& [id, job] : jobs_) {
+    if (job.wrong_api_requests > 0) wrong_by_job[id] = job.wrong_api_requests;
+  }
+  o["wrong_api_by_job"] = std::move(wrong_by_job);
   o["by_status"] = std::move(by_status);
   o["faults_injected"] = faults_injected_;
   o["faults_by_kind"] = std::move(by_kind);
@@ -228,20 +245,32 @@ Reply Simulator::admin_stats() const {
 
 Reply Simulator::admin_clear_stats() {
   requests_total_ = 0;
+  requests_by_api_ = {};
+  wrong_api_requests_ = 0;
   by_status_.clear();
   faults_injected_ = 0;
   faults_by_kind_.clear();
-  for (auto& [id, job] : jobs_) job.requests = 0;
+  for (auto& [id, job] : jobs_) job.requests = job.wrong_api_requests = 0;
   if (rate_gate_) rate_gate_->clear_counters();
   if (iam_) iam_->clear_counters();
   log("counters cleared");
   return json_reply(200, json::object{{"cleared", true}});
 }
 
-Reply Simulator::admin_requests() const {
+Reply Simulator::admin_requests(std::string_view query) const {
+  // The plain map stays the default: existing callers compare it whole.
+  const bool detail = query == "detail=1" || query == "detail=true";
   json::object o;
   o.reserve(jobs_.size());
-  for (const auto& [id, job] : jobs_) o[id] = job.requests;
+  for (const auto& [id, job] : jobs_) {
+    if (!detail) {
+      o[id] = job.requests;
+      continue;
+    }
+    o[id] = json::object{{"api", api_name(job.api)},
+                         {"requests", job.requests},
+                         {"wrong_api_requests", job.wrong_api_requests}};
+  }
   return json_reply(200, o);
 }
 

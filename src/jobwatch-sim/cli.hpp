@@ -49,5 +49,7 @@ std::variant<CliOptions, CliError> parse_cli(const std::vector<std::string>& arg
 std::optional<boost::asio::ip::tcp::endpoint> parse_listen(const std::string& text);
 
 extern const char* const usage_text;
+// The admin API's job spec and counters, shown after usage_text by --help.
+extern const char* const admin_text;
 
 }  // namespace jobwatch::sim

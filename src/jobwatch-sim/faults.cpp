@@ -185,7 +185,9 @@ json::object error_body_for(const FaultRule& rule) {
   return o;
 }
 
-std::string malformed_body(MalformedVariant variant, const json::object* detail) {
+namespace {
+
+std::string malformed_v1(MalformedVariant variant, const json::object* detail) {
   json::object job;
   if (detail) {
     job = *detail;
@@ -211,6 +213,40 @@ std::string malformed_body(MalformedVariant variant, const json::object* detail)
       break;
   }
   return json::serialize(json::object{{"job", std::move(job)}});
+}
+
+// The v2 bodies have no wrapper: the detail is the whole document.
+std::string malformed_v2(MalformedVariant variant, Api api, const json::object* detail) {
+  json::object body;
+  if (detail) {
+    body = *detail;
+  } else {
+    body["id"] = "0";
+    body["job_type"] = api == Api::desktop_v2 ? "createDesktops" : "CREATE_SERVER";
+    body["status"] = "RUNNING";
+  }
+  switch (variant) {
+    case MalformedVariant::truncated: {
+      const std::string full = json::serialize(body);
+      return full.substr(0, full.size() / 2);
+    }
+    case MalformedVariant::wrong_types:
+      body["status"] = 2;
+      body["sub_jobs"] = json::object{{"id", 42}};
+      body["sub_jobs_total"] = "many";
+      body["begin_time"] = 1686018606;
+      break;
+    case MalformedVariant::unknown_status:
+      body["status"] = "NOT_A_STATUS";
+      break;
+  }
+  return json::serialize(body);
+}
+
+}  // namespace
+
+std::string malformed_body(MalformedVariant variant, Api api, const json::object* detail) {
+  return api == Api::app_v1 ? malformed_v1(variant, detail) : malformed_v2(variant, api, detail);
 }
 
 MalformedVariant random_malformed_variant(std::mt19937_64& rng) {

@@ -59,9 +59,13 @@ class FaultTable {
 // The {"error_code", "error_msg"} body the API gateway would send.
 boost::json::object error_body_for(const FaultRule& rule);
 
-// A 200 body that a client must reject: `detail` is the job's real
-// JobDetail (or null for a job ShowJob would not find).
-std::string malformed_body(MalformedVariant variant, const boost::json::object* detail);
+// A 200 body that a client must reject: `detail` is the job's real detail
+// as render_job_detail gives it (or null for a job the API would not find),
+// in `api`'s shape.
+std::string malformed_body(MalformedVariant variant, Api api, const boost::json::object* detail);
+inline std::string malformed_body(MalformedVariant variant, const boost::json::object* detail) {
+  return malformed_body(variant, Api::app_v1, detail);
+}
 MalformedVariant random_malformed_variant(std::mt19937_64& rng);
 
 }  // namespace jobwatch::sim

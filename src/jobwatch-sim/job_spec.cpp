@@ -4,6 +4,8 @@
 #include <boost/json/array.hpp>
 #include <cmath>
 
+#include "script_spec.hpp"
+
 namespace jobwatch::sim {
 
 namespace json = boost::json;
@@ -12,10 +14,6 @@ namespace {
 
 constexpr double max_seconds = 366.0 * 24 * 3600;  // keeps every offset far from overflow
 constexpr int max_subjobs = 1000;
-
-Millis to_millis(double seconds) {
-  return Millis{std::llround(seconds * 1000.0)};
-}
 
 std::optional<double> seconds_field(const json::value& v) {
   auto n = as_number(v);
@@ -48,10 +46,40 @@ std::variant<SubJobSpec, SpecError> parse_subjob_spec(const json::value& v, std:
       spec.success = parse_outcome(value);
       if (!spec.success) return SpecError{where + ".outcome: must be \"success\" or \"failure\""};
     } else {
-      return SpecError{where + ": unknown field \"" + std::string(key) + "\""};
+      auto scripted = parse_script_field(key, value, spec.script, where);
+      if (auto* err = std::get_if<SpecError>(&scripted)) return *err;
+      if (!std::get<bool>(scripted))
+        return SpecError{where + ": unknown field \"" + std::string(key) + "\""};
     }
   }
   return spec;
+}
+
+// A timeline decides the outcome; a named outcome must agree with it.
+std::optional<SpecError> check_outcome(const Script& script, std::optional<bool> named,
+                                       const std::string& where) {
+  if (script.timeline.empty() || !named) return std::nullopt;
+  const auto ends = timeline_outcome(script.timeline);
+  if (ends == named) return std::nullopt;
+  const std::string prefix = where.empty() ? "" : where + ".";
+  return SpecError{prefix + "outcome: contradicts the timeline, which " +
+                   (ends ? std::string("ends in ") + (*ends ? "success" : "failure")
+                         : std::string("never reaches a terminal status"))};
+}
+
+std::optional<SpecError> check_against_api(const JobSpec& spec) {
+  if (auto err = check_script(spec.script, spec.api, false, "")) return err;
+  if (auto err = check_outcome(spec.script,
+                               spec.outcome_given ? std::optional(spec.success) : std::nullopt, ""))
+    return err;
+  if (!spec.subjobs) return std::nullopt;
+  for (std::size_t i = 0; i < spec.subjobs->size(); ++i) {
+    const SubJobSpec& sub = (*spec.subjobs)[i];
+    const std::string where = "subjobs[" + std::to_string(i) + "]";
+    if (auto err = check_script(sub.script, spec.api, true, where)) return err;
+    if (auto err = check_outcome(sub.script, sub.success, where)) return err;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -116,6 +144,11 @@ std::variant<JobSpec, SpecError> parse_job_spec(const json::value& v) {
       auto ok = parse_outcome(value);
       if (!ok) return SpecError{"outcome: must be \"success\" or \"failure\""};
       spec.success = *ok;
+      spec.outcome_given = true;
+    } else if (key == "api") {
+      const auto api = value.is_string() ? parse_api(value.get_string()) : std::nullopt;
+      if (!api) return SpecError{"api: must be \"app-v1\", \"app-v2\" or \"desktop-v2\""};
+      spec.api = *api;
     } else if (key == "ghost") {
       if (!value.is_bool()) return SpecError{"ghost: must be true or false"};
       spec.ghost = value.get_bool();
@@ -138,9 +171,12 @@ std::variant<JobSpec, SpecError> parse_job_spec(const json::value& v) {
         spec.subjob_count = static_cast<int>(*n);
       }
     } else {
-      return SpecError{"unknown field \"" + std::string(key) + "\""};
+      auto scripted = parse_script_field(key, value, spec.script, "");
+      if (auto* err = std::get_if<SpecError>(&scripted)) return *err;
+      if (!std::get<bool>(scripted)) return SpecError{"unknown field \"" + std::string(key) + "\""};
     }
   }
+  if (auto err = check_against_api(spec)) return *err;
   return spec;
 }
 
@@ -164,76 +200,6 @@ std::variant<std::vector<JobSpec>, SpecError> parse_job_specs(const json::value&
   if (auto* err = std::get_if<SpecError>(&spec)) return *err;
   specs.push_back(std::move(std::get<JobSpec>(spec)));
   return specs;
-}
-
-Job build_job(const JobSpec& spec, SimTime now, IdGenerator& ids) {
-  Job job;
-  job.job_id = spec.job_id ? *spec.job_id : std::to_string(ids.next());
-  job.project_id = spec.project_id;
-  job.created = now;
-  job.start_delay = to_millis(spec.start_delay_s);
-  job.initializing = to_millis(spec.initializing_s);
-  job.duration = to_millis(spec.duration_s);
-  job.not_found = to_millis(spec.not_found_s);
-  job.ghost = spec.ghost;
-  job.success = spec.success;
-  switch (spec.estimate) {
-    case JobSpec::Estimate::actual_end:
-      job.expected_end = job.start_delay + job.duration;
-      break;
-    case JobSpec::Estimate::offset:
-      job.expected_end = to_millis(spec.expected_end_offset_s);
-      break;
-    case JobSpec::Estimate::none:
-      break;
-  }
-
-  if (spec.subjob_count && *spec.subjob_count > 0) {
-    const int n = *spec.subjob_count;
-    const Millis first = std::min(job.initializing, job.duration);
-    const Millis span = job.duration - first;
-    for (int i = 1; i <= n; ++i) {
-      SubJob sub;
-      sub.id = ids.next();
-      sub.end = first + span * i / n;
-      sub.success = i < n || spec.success;
-      job.subjobs.push_back(sub);
-    }
-  } else if (spec.subjobs) {
-    bool any_outcome = false;
-    for (const SubJobSpec& s : *spec.subjobs) {
-      SubJob sub;
-      sub.id = ids.next();
-      sub.end = s.duration_s ? to_millis(*s.duration_s) : job.duration;
-      sub.success = s.success.value_or(true);
-      any_outcome = any_outcome || s.success.has_value();
-      job.subjobs.push_back(sub);
-    }
-    if (!spec.success && !any_outcome && !job.subjobs.empty()) job.subjobs.back().success = false;
-  }
-  return job;
-}
-
-std::string_view expected_outcome(const Job& job) {
-  if (job.ghost) return "ghost";
-  return job.success ? "success" : "failure";
-}
-
-json::object describe_expected(const Job& job) {
-  json::object o;
-  o["outcome"] = expected_outcome(job);
-  json::array subs;
-  subs.reserve(job.subjobs.size());
-  for (const SubJob& sub : job.subjobs) {
-    subs.emplace_back(json::object{{"job_id", std::to_string(sub.id)},
-                                   {"outcome", sub.success ? "success" : "failure"}});
-  }
-  o["subjobs"] = std::move(subs);
-  o["duration_s"] = static_cast<double>((job.start_delay + job.duration).count()) / 1000.0;
-  if (job.not_found.count() > 0)
-    o["not_found_s"] = static_cast<double>(job.not_found.count()) / 1000.0;
-  if (!job.project_id.empty()) o["project_id"] = job.project_id;
-  return o;
 }
 
 }  // namespace jobwatch::sim

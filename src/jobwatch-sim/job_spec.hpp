@@ -15,7 +15,9 @@ namespace jobwatch::sim {
 
 struct SubJobSpec {
   std::optional<double> duration_s;  // default: the job's duration
-  std::optional<bool> success;       // default: see build_job
+  std::optional<bool> success;       // default: see build_job (scripted: its timeline's end)
+  // timeline, job_type and the error texts; all empty: none scripted.
+  Script script;
 };
 
 struct JobSpec {
@@ -32,6 +34,9 @@ struct JobSpec {
   double not_found_s = 0;
   bool ghost = false;
   double start_delay_s = 0;
+  Api api = Api::app_v1;
+  bool outcome_given = false;  // `outcome` named, not just defaulted
+  Script script;               // timeline, job_type, desktop job_error_code / fail_reason
 };
 
 // An error message for the admin client, e.g. "duration_s: must be a number >= 0".
@@ -48,10 +53,14 @@ std::variant<std::vector<JobSpec>, SpecError> parse_job_specs(const boost::json:
 // subjob list names no outcome at all gets its last subjob failed.
 Job build_job(const JobSpec& spec, SimTime now, IdGenerator& ids);
 
-// "success", "failure" or "ghost": what a watcher should conclude.
+// "success", "failure", "ghost", or "pending" for a scripted job that never
+// reaches a terminal status: what a watcher should conclude.
 std::string_view expected_outcome(const Job& job);
-// {"outcome", "subjobs": [{"job_id", "outcome"}], "duration_s", "not_found_s"?,
-//  "project_id"?}: what tests need to predict the events for this job.
+// {"outcome", "subjobs": [{"job_id", "outcome", "job_type", "upstream_status",
+//  error fields…}], "duration_s", "not_found_s"?, "project_id"?, "api",
+//  "job_type", "upstream_status", error fields…}: what tests need to predict
+// the events for this job. "upstream_status" is the last status the API
+// sends; the error fields are those its final answer carries.
 boost::json::object describe_expected(const Job& job);
 
 // Shared validation helpers for admin request bodies.

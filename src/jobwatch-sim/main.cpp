@@ -1,4 +1,4 @@
-// jobwatch-sim: the ShowJob API simulator for the demo, the integration tests
+// jobwatch-sim: the job API simulator for the demo, the integration tests
 // and the benchmarks. Thin: flags, initial jobs, the server, signals.
 #include <unistd.h>
 
@@ -170,7 +170,7 @@ int main(int argc, char** argv) {
   }
   const auto& cli = std::get<sim::CliOptions>(parsed);
   if (cli.help) {
-    std::cout << sim::usage_text;
+    std::cout << sim::usage_text << sim::admin_text;
     return 0;
   }
   if (cli.version) {

@@ -48,6 +48,18 @@ std::variant<RandomParams, SpecError> parse_random_params(const json::value& v,
       auto f = fraction(value);
       if (!f) return SpecError{std::string(key) + ": must be a number 0-1"};
       (key == "ghost_fraction" ? p.ghost_fraction : p.late_404_fraction) = *f;
+    } else if (key == "api") {
+      // One API name, or a list to spread the jobs over.
+      const json::array* list = value.if_array();
+      const json::array single{value};
+      if (!list) list = &single;
+      p.apis.clear();
+      for (const json::value& name : *list) {
+        auto api = name.is_string() ? parse_api(name.get_string()) : std::nullopt;
+        if (!api) return SpecError{"api: must be app-v1, app-v2, desktop-v2 or a list of them"};
+        p.apis.push_back(*api);
+      }
+      if (p.apis.empty()) return SpecError{"api: the list must not be empty"};
     } else if (key == "project_id") {
       if (!value.is_string() || !valid_id(value.get_string()))
         return SpecError{"project_id: invalid"};
@@ -73,6 +85,7 @@ std::vector<JobSpec> random_specs(const RandomParams& params) {
   for (std::uint64_t i = 0; i < params.count; ++i) {
     JobSpec spec;
     spec.project_id = params.project_id;
+    if (!params.apis.empty()) spec.api = params.apis[i % params.apis.size()];
     const double duration = uniform(params.min_duration_s, params.max_duration_s);
     spec.duration_s = duration;
     spec.initializing_s = uniform(0.0, std::min(3.0, 0.25 * duration));

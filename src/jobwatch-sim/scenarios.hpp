@@ -20,6 +20,7 @@ struct RandomParams {
   double ghost_fraction = 0.02;
   double late_404_fraction = 0.1;
   std::string project_id;  // empty: any project
+  std::vector<Api> apis;   // jobs go round-robin over these; empty: app-v1
 };
 
 // POST /admin/random body; `default_seed` is used when it names no seed.
@@ -29,6 +30,7 @@ std::variant<RandomParams, SpecError> parse_random_params(const boost::json::val
 // 0-5 subjobs, ~70% success, expected_end_time early (0.6-0.95 of the
 // duration), late (1.05-1.5x), exact or (~15%) absent; a fraction of ghosts
 // and of jobs that answer 404 for up to min(10 s, half their duration) first.
+// The APIs rotate by index, so naming them changes no other draw.
 std::vector<JobSpec> random_specs(const RandomParams& params);
 
 // 8 jobs of 8-40 s with 1-4 subjobs, mixed outcomes, one 404 for its first 5 s.

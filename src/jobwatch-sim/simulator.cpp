@@ -35,22 +35,38 @@ Reply api_error(unsigned status, std::string_view code, std::string_view msg) {
   return json_reply(status, json::object{{"error_code", code}, {"error_msg", msg}});
 }
 
-std::optional<ApiPath> parse_api_path(std::string_view target) {
+std::optional<ApiPath> parse_job_path(std::string_view target) {
   std::string_view path = path_of(target);
-  constexpr std::string_view prefix = "/v1/";
-  if (!path.starts_with(prefix)) return std::nullopt;
-  path.remove_prefix(prefix.size());
+  ApiPath out;
+  if (path.starts_with("/v1/")) {
+    out.api = Api::app_v1;
+  } else if (path.starts_with("/v2/")) {
+    out.api = Api::app_v2;  // or desktop-v2, by the segment after the project
+  } else {
+    return std::nullopt;
+  }
+  path.remove_prefix(4);
   const auto slash = path.find('/');
   if (slash == std::string_view::npos || slash == 0) return std::nullopt;
-  ApiPath out;
   out.project_id = path.substr(0, slash);
   path.remove_prefix(slash);
-  constexpr std::string_view middle = "/job/";
-  if (!path.starts_with(middle)) return std::nullopt;
-  path.remove_prefix(middle.size());
+  if (path.starts_with("/job/")) {
+    path.remove_prefix(5);
+  } else if (out.api == Api::app_v2 && path.starts_with("/workspace-jobs/")) {
+    out.api = Api::desktop_v2;
+    path.remove_prefix(16);
+  } else {
+    return std::nullopt;
+  }
   if (path.empty() || path.find('/') != std::string_view::npos) return std::nullopt;
   out.job_id = path;
   return out;
+}
+
+std::optional<ApiPath> parse_api_path(std::string_view target) {
+  auto path = parse_job_path(target);
+  if (path && path->api != Api::app_v1) return std::nullopt;
+  return path;
 }
 
 Simulator::Simulator(SimOptions options)
@@ -90,17 +106,26 @@ Outcome Simulator::handle_api(const Request& req, SimTime wall) {
     return Outcome{Outcome::Action::reply, std::move(r), Millis{0}};
   };
 
-  const auto path = parse_api_path(req.target);
+  const auto path = parse_job_path(req.target);
   if (!path) {
     return reply_with(finish_api(
-        api_error(400, "WKS.0001", "bad request path: expected /v1/{project_id}/job/{job_id}")));
+        api_error(400, "WKS.0001",
+                  "bad request path: expected /v1/{project_id}/job/{job_id}, "
+                  "/v2/{project_id}/job/{job_id} or /v2/{project_id}/workspace-jobs/{job_id}")));
+  }
+  ++requests_by_api_[static_cast<std::size_t>(path->api)];
+  // Counted whatever the answer: tests assert the daemon never asks the wrong API.
+  if (auto it = jobs_.find(path->job_id); it != jobs_.end() && it->second.api != path->api) {
+    ++wrong_api_requests_;
+    ++it->second.wrong_api_requests;
   }
   if (req.method != "GET") {
     Reply r = api_error(405, "WKS.0405", "Method not allowed");
     r.allow = "GET";
     return reply_with(finish_api(std::move(r)));
   }
-  if (auto it = jobs_.find(path->job_id); it != jobs_.end()) ++it->second.requests;
+  if (auto it = jobs_.find(path->job_id); it != jobs_.end() && it->second.api == path->api)
+    ++it->second.requests;
 
   // The gateway throttles before it looks at credentials.
   if (rate_gate_ && !rate_gate_->admit(wall)) {
@@ -146,11 +171,12 @@ Outcome Simulator::handle_api(const Request& req, SimTime wall) {
       return Outcome{Outcome::Action::delay, {}, Millis{std::llround(fault->delay_s * 1000.0)}};
     case FaultKind::malformed: {
       std::optional<json::object> detail;
-      if (const Job* job = find_job(path->job_id)) detail = render_job_detail(*job, now(wall));
+      if (const Job* job = find_job(path->job_id); job && job->api == path->api)
+        detail = render_job_detail(*job, now(wall), path->project_id);
       const MalformedVariant variant =
           fault->variant ? *fault->variant : random_malformed_variant(rng_);
       Reply r;
-      r.body = malformed_body(variant, detail ? &*detail : nullptr);
+      r.body = malformed_body(variant, path->api, detail ? &*detail : nullptr);
       return reply_with(finish_api(std::move(r)));
     }
   }
@@ -158,19 +184,17 @@ Outcome Simulator::handle_api(const Request& req, SimTime wall) {
 }
 
 Reply Simulator::answer_delayed(const Request& req, SimTime wall) {
-  const auto path = parse_api_path(req.target);
+  const auto path = parse_job_path(req.target);
   if (!path) return finish_api(api_error(400, "WKS.0001", "bad request path"));
   return finish_api(show_job(req, *path, wall));
 }
 
 Reply Simulator::show_job(const Request&, const ApiPath& path, SimTime wall) {
   const Job* job = find_job(path.job_id);
-  if (job && (job->project_id.empty() || job->project_id == path.project_id)) {
-    if (auto detail = render_job_detail(*job, now(wall))) {
-      json::object body;
-      body["job"] = std::move(*detail);
-      return json_reply(200, body);
-    }
+  // Another API's job is as unknown here as a job that does not exist.
+  if (job && job->api == path.api &&
+      (job->project_id.empty() || job->project_id == path.project_id)) {
+    if (auto body = render_body(*job, now(wall), path.project_id)) return json_reply(200, *body);
   }
   return api_error(404, "WKS.0404", "job not found");
 }

@@ -4,6 +4,7 @@
 // only moves bytes and runs the delay timers.
 #pragma once
 
+#include <array>
 #include <boost/json/object.hpp>
 #include <cstdint>
 #include <functional>
@@ -63,11 +64,16 @@ struct SimOptions {
   std::optional<IamOptions> iam;
 };
 
-// Splits "/v1/{project_id}/job/{job_id}[?query]".
+// One of the job APIs' paths: "/v1/{project_id}/job/{job_id}" (app-v1),
+// "/v2/{project_id}/job/{job_id}" (app-v2),
+// "/v2/{project_id}/workspace-jobs/{job_id}" (desktop-v2), with an optional query.
 struct ApiPath {
   std::string_view project_id;
   std::string_view job_id;
+  Api api = Api::app_v1;
 };
+std::optional<ApiPath> parse_job_path(std::string_view target);
+// app-v1 paths only.
 std::optional<ApiPath> parse_api_path(std::string_view target);
 
 class Simulator {
@@ -112,7 +118,7 @@ class Simulator {
   Reply admin_clear_faults();
   Reply admin_stats() const;
   Reply admin_clear_stats();
-  Reply admin_requests() const;
+  Reply admin_requests(std::string_view query) const;
   Reply admin_clock(std::string_view body, SimTime wall);
   Reply admin_reset();
   Reply admin_iam_expire_all(SimTime wall);
@@ -130,6 +136,9 @@ class Simulator {
   std::optional<FakeIam> iam_;
 
   std::uint64_t requests_total_ = 0;
+  // Requests on each API's path (by Api), and those naming a job of another API.
+  std::array<std::uint64_t, 3> requests_by_api_{};
+  std::uint64_t wrong_api_requests_ = 0;
   std::map<unsigned, std::uint64_t> by_status_;
   std::uint64_t faults_injected_ = 0;
   std::map<std::string, std::uint64_t, std::less<>> faults_by_kind_;

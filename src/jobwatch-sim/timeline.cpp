@@ -1,20 +1,15 @@
 #include "timeline.hpp"
 
 #include <algorithm>
-#include <boost/json/array.hpp>
 #include <cstdio>
+
+#include "render.hpp"
 
 namespace jobwatch::sim {
 
 namespace json = boost::json;
 
 namespace {
-
-constexpr std::string_view failure_code = "APPSTREAM.1002";
-constexpr std::string_view failure_message =
-    "Failed to create the Application Streaming server: insufficient resources in the AZ";
-constexpr std::string_view subjob_failure_message =
-    "Failed to create the server: insufficient resources in the AZ";
 
 Millis handle_start(const Job& job) {
   return job.start_delay + std::min(job.initializing, job.duration);
@@ -24,76 +19,99 @@ Millis elapsed(const Job& job, SimTime now) {
   return std::chrono::duration_cast<Millis>(now - job.created);
 }
 
-std::string id_string(std::uint64_t id) {
-  return std::to_string(id);
+// The value a derived (unscripted) timeline sends for `phase`. Desktop
+// subjobs start in INIT and their jobs in WAITING, so both spellings of
+// "initializing" reach the daemon without a script.
+json::value derived_status(Api api, Phase phase, bool subjob) {
+  switch (api) {
+    case Api::app_v1:
+      switch (phase) {
+        case Phase::initial:
+          return status_initializing;
+        case Phase::running:
+          return status_handling;
+        case Phase::succeeded:
+          return status_successful;
+        default:
+          return status_failed;
+      }
+    case Api::app_v2:
+    case Api::desktop_v2:
+      switch (phase) {
+        case Phase::initial:
+          return api == Api::desktop_v2 && subjob ? "INIT" : "WAITING";
+        case Phase::running:
+          return "RUNNING";
+        case Phase::succeeded:
+          return "SUCCESS";
+        default:
+          return "FAILED";
+      }
+  }
+  return nullptr;
 }
 
-// A resource ID shaped like the console's UUIDs, derived from the subjob ID
-// so repeated polls show the same entity.
-std::string resource_id_for(std::uint64_t id) {
-  std::uint64_t h = id * 0x9E3779B97F4A7C15ull;
-  h ^= h >> 29;
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%08llx-%04llx-4%03llx-8%03llx-%012llx",
-                static_cast<unsigned long long>(h >> 32),
-                static_cast<unsigned long long>((h >> 16) & 0xffff),
-                static_cast<unsigned long long>(h & 0xfff),
-                static_cast<unsigned long long>((id >> 12) & 0xfff),
-                static_cast<unsigned long long>(id & 0xffffffffffffull));
-  return buf;
+const StatusTimeline* timeline_of(const std::shared_ptr<const Script>& script) {
+  return script && !script->timeline.empty() ? &script->timeline : nullptr;
 }
 
-json::object render_entity(const Job& job, const SubJob& sub) {
-  json::object server;
-  server["relative_resource_id"] = resource_id_for(sub.id ^ 0x5a5a5a5aull);
-  server["relative_resource_name"] = "as-host-" + id_string(sub.id % 1000000);
-  server["relative_type"] = 0;
-  server["relative_cloud_service_type"] = "hws.service.type.ec2";
-  server["relative_resource_type"] = "hws.resource.type.vm";
-  server["extend_params"] = "{}";
-
-  json::object spec_type;
-  spec_type["shareable"] = false;
-
-  json::object entity;
-  entity["resource_id"] = resource_id_for(sub.id);
-  entity["resource_name"] = "appstream-server-" + id_string(sub.id % 1000000);
-  entity["cloud_service_type"] = "hws.service.type.vdi";
-  entity["resource_type"] = "hws.resource.type.workspace.appstream";
-  entity["resource_spec_code"] = "workspace.appstream.general.xlarge.2";
-  entity["spec_type"] = std::move(spec_type);
-  entity["spec_size"] = 80.0;
-  entity["measure"] = 17;
-  entity["processed_time"] = format_time(job.created);
-  entity["is_main_resource"] = 1;
-  entity["main_resources"] = json::array{std::move(server)};
-  entity["extend_params"] =
-      "{\"expireTime\":\"" + format_time(job.created + std::chrono::days{30}) + "\"}";
-  return entity;
+StatusNow scripted_status(const StatusTimeline& tl, Api api, bool subjob, Millis e) {
+  // upper_bound: the last entry with at <= e wins, even among equal offsets.
+  const auto after = std::upper_bound(tl.begin(), tl.end(), e,
+                                      [](Millis t, const StatusPoint& p) { return t < p.at; });
+  StatusNow s;
+  if (after == tl.begin()) {
+    // Before its first entry a job waits like any new job of its API.
+    s.status = derived_status(api, Phase::initial, subjob);
+    return s;
+  }
+  const auto current = after - 1;
+  s.status = current->status;
+  s.phase = classify_status(s.status);
+  for (auto it = tl.begin(); it != after; ++it) {
+    if (classify_status(it->status) != Phase::initial) {
+      s.begin = it->at;
+      break;
+    }
+  }
+  if (is_terminal(s.phase)) {
+    // A run of terminal entries ended the job at its first one.
+    auto first = current;
+    while (first != tl.begin() && is_terminal(classify_status((first - 1)->status))) --first;
+    s.end = first->at;
+  }
+  return s;
 }
 
-json::object render_subjob(const Job& job, const SubJob& sub, SimTime now) {
-  const int status = subjob_status_at(job, sub, now);
-  const Millis sub_end = job.start_delay + sub.end;
-  json::object o;
-  o["job_id"] = id_string(sub.id);
-  o["job_type"] = 2;
-  o["job_status"] = status;
-  o["entities"] = json::array{render_entity(job, sub)};
-  if (status != status_initializing) {
-    o["begin_time"] = format_time(job.created + std::min(handle_start(job), sub_end));
-  }
-  if (status == status_failed || status == status_successful) {
-    o["end_time"] = format_time(job.created + sub_end);
-  }
-  if (status == status_failed) {
-    o["execute_code"] = failure_code;
-    o["execute_message"] = subjob_failure_message;
-  }
-  return o;
+StatusNow derived(Api api, bool subjob, Phase phase, Millis begin, Millis end) {
+  StatusNow s;
+  s.phase = phase;
+  s.status = derived_status(api, phase, subjob);
+  if (phase != Phase::initial) s.begin = begin;
+  if (is_terminal(phase)) s.end = end;
+  return s;
 }
 
 }  // namespace
+
+std::string_view api_name(Api api) {
+  switch (api) {
+    case Api::app_v1:
+      return "app-v1";
+    case Api::app_v2:
+      return "app-v2";
+    case Api::desktop_v2:
+      return "desktop-v2";
+  }
+  return "?";
+}
+
+std::optional<Api> parse_api(std::string_view name) {
+  if (name == "app-v1") return Api::app_v1;
+  if (name == "app-v2") return Api::app_v2;
+  if (name == "desktop-v2") return Api::desktop_v2;
+  return std::nullopt;
+}
 
 std::string format_time(SimTime t) {
   const auto day = std::chrono::floor<std::chrono::days>(t);
@@ -107,45 +125,118 @@ std::string format_time(SimTime t) {
   return buf;
 }
 
+std::string format_time_ms(SimTime t) {
+  std::string s = format_time(t);
+  const auto ms = (t - std::chrono::floor<std::chrono::seconds>(t)).count();
+  char frac[8];
+  std::snprintf(frac, sizeof frac, ".%03d", static_cast<int>(ms));
+  s.insert(s.size() - 1, frac);
+  return s;
+}
+
+Phase classify_status(const json::value& status) {
+  if (status.is_int64()) {
+    switch (status.get_int64()) {
+      case status_initializing:
+        return Phase::initial;
+      case status_handling:
+        return Phase::running;
+      case status_successful:
+        return Phase::succeeded;
+      case status_failed:
+        return Phase::failed;
+      default:
+        return Phase::other;
+    }
+  }
+  const json::string* s = status.if_string();
+  if (!s) return Phase::other;
+  if (*s == "WAITING" || *s == "INIT") return Phase::initial;
+  if (*s == "RUNNING" || *s == "ROLLBACK" || *s == "ABORTING") return Phase::running;
+  if (*s == "SUCCESS" || *s == "COMPLETE") return Phase::succeeded;
+  if (*s == "FAILED" || *s == "FAIL" || *s == "ABNORMAL") return Phase::failed;
+  return Phase::other;
+}
+
+StatusNow job_status_now(const Job& job, SimTime now) {
+  const Millis e = elapsed(job, now);
+  if (const StatusTimeline* tl = timeline_of(job.script))
+    return scripted_status(*tl, job.api, false, e);
+  const Millis start = handle_start(job);
+  const Millis end = job.start_delay + job.duration;
+  const Phase phase = e < start ? Phase::initial
+                      : e < end ? Phase::running
+                                : (job.success ? Phase::succeeded : Phase::failed);
+  return derived(job.api, false, phase, start, end);
+}
+
+StatusNow subjob_status_now(const Job& job, const SubJob& sub, SimTime now) {
+  const Millis e = elapsed(job, now);
+  if (const StatusTimeline* tl = timeline_of(sub.script))
+    return scripted_status(*tl, job.api, true, e);
+  const Millis start = handle_start(job);
+  const Millis end = job.start_delay + sub.end;
+  const Phase phase = e >= end    ? (sub.success ? Phase::succeeded : Phase::failed)
+                      : e < start ? Phase::initial
+                                  : Phase::running;
+  return derived(job.api, true, phase, std::min(start, end), end);
+}
+
+json::value final_job_status(const Job& job) {
+  if (const StatusTimeline* tl = timeline_of(job.script)) return tl->back().status;
+  return derived_status(job.api, job.success ? Phase::succeeded : Phase::failed, false);
+}
+
+json::value final_subjob_status(const Job& job, const SubJob& sub) {
+  if (const StatusTimeline* tl = timeline_of(sub.script)) return tl->back().status;
+  return derived_status(job.api, sub.success ? Phase::succeeded : Phase::failed, true);
+}
+
+Millis timeline_end(const StatusTimeline& tl) {
+  if (tl.empty()) return Millis{0};
+  return scripted_status(tl, Api::app_v1, false, tl.back().at).end.value_or(tl.back().at);
+}
+
+Millis job_end_offset(const Job& job) {
+  if (const StatusTimeline* tl = timeline_of(job.script)) return timeline_end(*tl);
+  return job.start_delay + job.duration;
+}
+
 bool is_visible(const Job& job, SimTime now) {
   return !job.ghost && elapsed(job, now) >= job.not_found;
 }
 
 int job_status_at(const Job& job, SimTime now) {
-  const Millis e = elapsed(job, now);
-  if (e < handle_start(job)) return status_initializing;
-  if (e < job.start_delay + job.duration) return status_handling;
-  return job.success ? status_successful : status_failed;
+  const StatusNow s = job_status_now(job, now);
+  return s.status.is_int64() ? static_cast<int>(s.status.get_int64()) : -1;
 }
 
 int subjob_status_at(const Job& job, const SubJob& sub, SimTime now) {
-  const Millis e = elapsed(job, now);
-  if (e >= job.start_delay + sub.end) return sub.success ? status_successful : status_failed;
-  if (e < handle_start(job)) return status_initializing;
-  return status_handling;
+  const StatusNow s = subjob_status_now(job, sub, now);
+  return s.status.is_int64() ? static_cast<int>(s.status.get_int64()) : -1;
 }
 
-std::optional<json::object> render_job_detail(const Job& job, SimTime now) {
+std::optional<json::object> render_job_detail(const Job& job, SimTime now,
+                                              std::string_view path_project) {
   if (!is_visible(job, now)) return std::nullopt;
-  const int status = job_status_at(job, now);
-  json::array subs;
-  subs.reserve(job.subjobs.size());
-  for (const SubJob& sub : job.subjobs) subs.emplace_back(render_subjob(job, sub, now));
-
-  json::object o;
-  o["job_id"] = job.job_id;
-  o["job_type"] = 1;
-  o["job_status"] = status;
-  o["sub_jobs"] = std::move(subs);
-  if (status != status_initializing) o["begin_time"] = format_time(job.created + handle_start(job));
-  if (status == status_failed || status == status_successful) {
-    o["end_time"] = format_time(job.created + job.start_delay + job.duration);
+  switch (job.api) {
+    case Api::app_v1:
+      return render_v1_detail(job, now);
+    case Api::app_v2:
+      return render_app_v2(job, now, path_project);
+    case Api::desktop_v2:
+      return render_desktop_v2(job, now);
   }
-  if (job.expected_end) o["expected_end_time"] = format_time(job.created + *job.expected_end);
-  // The real API sends empty strings until there is something to report.
-  o["execute_code"] = status == status_failed ? failure_code : "";
-  o["execute_message"] = status == status_failed ? failure_message : "";
-  return o;
+  return std::nullopt;
+}
+
+std::optional<json::object> render_body(const Job& job, SimTime now,
+                                        std::string_view path_project) {
+  auto detail = render_job_detail(job, now, path_project);
+  if (!detail || job.api != Api::app_v1) return detail;
+  json::object body;
+  body["job"] = std::move(*detail);
+  return body;
 }
 
 IdGenerator::IdGenerator(std::uint64_t seed) : state_(seed ^ 0x2545F4914F6CDD1Dull) {

@@ -5,6 +5,7 @@
 #include <boost/json/object.hpp>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -68,7 +69,15 @@ int run_cancel(const Globals&, const ParsedArgs&);
 int run_follow(const Globals&, const ParsedArgs&);
 int run_stats(const Globals&, const ParsedArgs&);
 
-// Builds `jobs: [{job_id, project_id?}]`.
-boost::json::array job_refs(const std::vector<std::string>& ids, const std::string& project);
+// Builds `jobs: [{job_id, project_id?, api?}]`; empty strings are left out
+// so that the daemon applies its defaults.
+boost::json::array job_refs(const std::vector<std::string>& ids, const std::string& project,
+                            const std::string& api = {});
+
+// Checked locally so that a typo is a usage error (64) naming the valid
+// APIs, not a round trip ending in the daemon's InvalidParameter (65).
+// Returns the usage message when --api is given badly; nothing when it is
+// absent or names a known API.
+std::optional<std::string> api_problem(const ParsedArgs& args);
 
 }  // namespace jobwatch::ctl

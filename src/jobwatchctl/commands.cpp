@@ -54,13 +54,24 @@ std::string labels_text(const json::object& watch) {
   return out;
 }
 
+// The v2 APIs have no expected_end_time: say so rather than leave a bare "-"
+// that reads as "not known yet".
+std::string expected_end_text(const json::object& watch) {
+  if (watch.contains("expected_end_time")) return field(watch, "expected_end_time");
+  const std::string api = field(watch, "api", "");
+  if (!api.empty() && api != "app-v1") return "- (" + api + " reports none)";
+  return "-";
+}
+
 }  // namespace
 
-json::array job_refs(const std::vector<std::string>& ids, const std::string& project) {
+json::array job_refs(const std::vector<std::string>& ids, const std::string& project,
+                     const std::string& api) {
   json::array jobs;
   for (const auto& id : ids) {
     json::object job{{"job_id", id}};
     if (!project.empty()) job["project_id"] = project;
+    if (!api.empty()) job["api"] = api;
     jobs.push_back(std::move(job));
   }
   return jobs;
@@ -69,7 +80,9 @@ json::array job_refs(const std::vector<std::string>& ids, const std::string& pro
 int run_watch(const Globals& globals, const ParsedArgs& args) {
   const Command& self = command_named("watch");
   if (args.positional.empty()) return usage_error("watch needs at least one JOB_ID", &self);
-  json::object params{{"jobs", job_refs(args.positional, args.value("--project"))}};
+  if (auto problem = api_problem(args)) return usage_error(*problem, &self);
+  json::object params{
+      {"jobs", job_refs(args.positional, args.value("--project"), args.value("--api"))}};
   json::object labels;
   for (auto [it, end] = args.values.equal_range("--label"); it != end; ++it) {
     const auto eq = it->second.find('=');
@@ -118,14 +131,15 @@ int run_list(const Globals& globals, const ParsedArgs& args) {
     return exit_code::ok;
   }
   std::vector<std::vector<std::string>> rows = {
-      {"JOB", "PROJECT", "STATUS", "SUBJOBS", "POLLS", "NEXT-POLL", "EXPECTED-END"}};
+      {"JOB", "PROJECT", "API", "STATUS", "SUBJOBS", "POLLS", "NEXT-POLL", "EXPECTED-END"}};
   if (const auto* watches = reply.if_contains("watches"); watches && watches->is_array()) {
     for (const auto& w : watches->get_array()) {
       if (!w.is_object()) continue;
       const auto& watch = w.get_object();
       const auto* next = watch.if_contains("next_poll_at");
       rows.push_back(
-          {field(watch, "job_id"), field(watch, "project_id"), field(watch, "status"),
+          {field(watch, "job_id"), field(watch, "project_id"), field(watch, "api"),
+           field(watch, "status"),
            number_field(watch, "subjobs_done") + "/" + number_field(watch, "subjobs_total"),
            number_field(watch, "polls"),
            next && next->is_string() ? relative_time(next->get_string()) : "-",
@@ -137,10 +151,12 @@ int run_list(const Globals& globals, const ParsedArgs& args) {
 }
 
 int run_show(const Globals& globals, const ParsedArgs& args) {
-  if (args.positional.size() != 1)
-    return usage_error("show needs one JOB_ID", &command_named("show"));
+  const Command& self = command_named("show");
+  if (args.positional.size() != 1) return usage_error("show needs one JOB_ID", &self);
+  if (auto problem = api_problem(args)) return usage_error(*problem, &self);
   json::object params{{"job_id", args.positional[0]}};
   if (auto project = args.value("--project"); !project.empty()) params["project_id"] = project;
+  if (auto api = args.value("--api"); !api.empty()) params["api"] = api;
   auto result = run_call(globals, "io.jobwatch.Show", std::move(params));
   if (auto* code = std::get_if<int>(&result)) return *code;
   const auto& reply = std::get<json::object>(result);
@@ -154,6 +170,8 @@ int run_show(const Globals& globals, const ParsedArgs& args) {
   std::vector<std::vector<std::string>> rows = {
       {"job:", field(watch, "job_id")},
       {"project:", field(watch, "project_id")},
+      {"api:", field(watch, "api")},
+      {"job type:", field(watch, "job_type")},
       {"status:", field(watch, "status") +
                       (watch.contains("reason") ? " (" + field(watch, "reason") + ")" : "")},
       {"labels:", labels_text(watch)},
@@ -164,9 +182,17 @@ int run_show(const Globals& globals, const ParsedArgs& args) {
       {"next poll:", next && next->is_string() ? field(watch, "next_poll_at") + " (" +
                                                      relative_time(next->get_string()) + ")"
                                                : "-"},
-      {"expected end:", field(watch, "expected_end_time")},
+      {"expected end:", expected_end_text(watch)},
       {"last error:", field(watch, "last_error")},
   };
+  // Only desktop-v2 reports a percentage (its subjobs' mean `process`); a
+  // "progress: -" line for the others would suggest it is merely not known yet.
+  if (watch.contains("progress")) {
+    auto subjobs = std::find_if(rows.begin(), rows.end(),
+                                [](const auto& row) { return row.front() == "subjobs:"; });
+    rows.insert(subjobs + 1,
+                std::vector<std::string>{"progress:", number_field(watch, "progress") + "%"});
+  }
   print_table(rows);
   if (const auto* job = reply.if_contains("job"); job && !job->is_null()) {
     // The detail as the API sent it; JSON escaping keeps control characters out.
@@ -178,12 +204,12 @@ int run_show(const Globals& globals, const ParsedArgs& args) {
 }
 
 int run_cancel(const Globals& globals, const ParsedArgs& args) {
-  if (args.positional.empty()) {
-    return usage_error("cancel needs at least one JOB_ID", &command_named("cancel"));
-  }
-  auto result =
-      run_call(globals, "io.jobwatch.Cancel",
-               json::object{{"jobs", job_refs(args.positional, args.value("--project"))}});
+  const Command& self = command_named("cancel");
+  if (args.positional.empty()) return usage_error("cancel needs at least one JOB_ID", &self);
+  if (auto problem = api_problem(args)) return usage_error(*problem, &self);
+  auto result = run_call(globals, "io.jobwatch.Cancel",
+                         json::object{{"jobs", job_refs(args.positional, args.value("--project"),
+                                                        args.value("--api"))}});
   if (auto* code = std::get_if<int>(&result)) return *code;
   const auto& reply = std::get<json::object>(result);
   if (globals.json) {

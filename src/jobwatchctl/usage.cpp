@@ -4,6 +4,8 @@
 #include <optional>
 
 #include "cli.hpp"
+#include "jobwatch/control/validation.hpp"
+#include "jobwatch/model/api.hpp"
 
 namespace jobwatch::ctl {
 
@@ -27,48 +29,72 @@ was abandoned, else 1 if any failed, else 0.
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"watch",
-       "watch JOB_ID... [--project ID] [--label K=V]... [--deadline DUR]",
+       "watch JOB_ID... [--project ID] [--api API] [--label K=V]... [--deadline DUR]",
        "start watching jobs",
        "Starts watching the jobs. Re-watching a watched job changes nothing and\n"
        "says so (\"already watched JOB (status)\").\n"
        "  --project ID   the jobs' project (default: the daemon's api.project_id)\n"
+       "  --api API      the job API the IDs come from: app-v1, app-v2 or\n"
+       "                 desktop-v2 (default: the daemon's api.default_api, app-v1\n"
+       "                 unless configured; a watched job keeps its own, and\n"
+       "                 naming another is rejected)\n"
        "  --label K=V    attach a label to the watch (repeatable, at most 32)\n"
-       "  --deadline DUR give up (watch.abandoned, reason deadline) after DUR\n",
-       {"--project", "--label", "--deadline"},
+       "  --deadline DUR give up (watch.abandoned, reason deadline) after DUR\n"
+       "\n"
+       "Job APIs:\n"
+       "  app-v1      GET /v1/{project_id}/job/{job_id}, Application Streaming's\n"
+       "              original job API (marked discarded upstream, still served)\n"
+       "  app-v2      GET /v2/{project_id}/job/{job_id}, Application Streaming\n"
+       "              ShowJobDetail: the IDs today's SDKs and Terraform return for\n"
+       "              app servers\n"
+       "  desktop-v2  GET /v2/{project_id}/workspace-jobs/{job_id}, Workspace\n"
+       "              desktop jobs (createDesktops, ...)\n",
+       {"--project", "--api", "--label", "--deadline"},
        run_watch},
       {"wait",
-       "wait JOB_ID... [--project ID] [--timeout DUR]",
+       "wait JOB_ID... [--project ID] [--api API] [--timeout DUR]",
        "watch if needed, then wait until every job has ended",
        "Watches the jobs if needed, then blocks until every one has ended. On a\n"
        "terminal shows live progress, one line per job redrawn in place (status,\n"
-       "subjobs done/total, time since wait started, time against the expected\n"
-       "end); piped or on TERM=dumb, prints a plain line per change and a final\n"
-       "line per job. NO_COLOR (any non-empty value) disables colours.\n"
+       "subjobs done/total, desktop-v2's percentage, time since wait started,\n"
+       "time against the expected end, the job type); piped or on TERM=dumb,\n"
+       "prints a plain line per change and a final line per job. NO_COLOR (any\n"
+       "non-empty value) disables colours.\n"
        "  --project ID   the jobs' project (default: the daemon's api.project_id)\n"
+       "  --api API      the job API the IDs come from: app-v1, app-v2 or\n"
+       "                 desktop-v2 (default: the daemon's api.default_api, app-v1\n"
+       "                 unless configured; a watched job keeps its own). See\n"
+       "                 `jobwatchctl help watch`.\n"
        "  --timeout DUR  stop waiting after DUR (exit 124); the watches go on\n",
-       {"--project", "--timeout"},
+       {"--project", "--api", "--timeout"},
        run_wait},
       {"list",
        "list",
        "every watch",
-       "Every watch: job, project, status, subjobs done/total, polls, next poll,\n"
-       "expected end.\n",
+       "Every watch: job, project, job API, status, subjobs done/total, polls,\n"
+       "next poll, expected end (app-v1 only: the v2 APIs report none).\n",
        {},
        run_list},
       {"show",
-       "show JOB_ID [--project ID]",
+       "show JOB_ID [--project ID] [--api API]",
        "one watch with the last job detail seen",
-       "One watch, with the last JobDetail the API returned.\n"
-       "  --project ID   the job's project (default: the daemon's api.project_id)\n",
-       {"--project"},
+       "One watch: job, project, job API, job type, status, labels, subjobs\n"
+       "done/total (and desktop-v2's progress), polls, expected end, last\n"
+       "error; then the last job detail the API returned.\n"
+       "  --project ID   the job's project (default: the daemon's api.project_id)\n"
+       "  --api API      app-v1, app-v2 or desktop-v2: the watch must be in this API\n"
+       "                 (default: whichever it is in)\n",
+       {"--project", "--api"},
        run_show},
       {"cancel",
-       "cancel JOB_ID... [--project ID]",
+       "cancel JOB_ID... [--project ID] [--api API]",
        "stop watching (no event is emitted)",
        "Stops watching the jobs; no event is emitted. Only root, the daemon's\n"
        "user or whoever started the watch may cancel it.\n"
-       "  --project ID   the jobs' project (default: the daemon's api.project_id)\n",
-       {"--project"},
+       "  --project ID   the jobs' project (default: the daemon's api.project_id)\n"
+       "  --api API      app-v1, app-v2 or desktop-v2: the watches must be in this\n"
+       "                 API (default: whichever they are in)\n",
+       {"--project", "--api"},
        run_cancel},
       {"follow",
        "follow",
@@ -92,7 +118,9 @@ void print_usage(std::FILE* out) {
   std::fprintf(out,
                "Usage: jobwatchctl [--socket PATH] [--json] COMMAND [ARGS...]\n\n"
                "Drives jobwatchd, the daemon that watches Huawei Cloud Workspace\n"
-               "Application Streaming jobs.\n\nCommands:\n");
+               "jobs: Application Streaming (--api app-v1, app-v2) and desktops\n"
+               "(--api desktop-v2). Without --api a new watch uses the daemon's\n"
+               "api.default_api, app-v1 unless configured.\n\nCommands:\n");
   for (const auto& command : commands()) {
     std::fprintf(out, "  %.*s\n      %.*s\n", static_cast<int>(command.synopsis.size()),
                  command.synopsis.data(), static_cast<int>(command.summary.size()),
@@ -127,6 +155,16 @@ int usage_error(std::string_view message, const Command* command) {
     std::fprintf(stderr, "Try 'jobwatchctl --help'.\n");
   }
   return exit_code::usage;
+}
+
+std::optional<std::string> api_problem(const ParsedArgs& args) {
+  const auto count = args.values.count("--api");
+  if (count == 0) return std::nullopt;
+  if (count > 1) return "--api given more than once";
+  const std::string api = args.value("--api");
+  if (model::api_from_name(api)) return std::nullopt;
+  return "--api: unknown job API '" + control::escape_for_display(api, 100) +
+         "' (valid: " + model::api_names() + ")";
 }
 
 std::variant<ParsedArgs, std::string> parse_args(const std::vector<std::string>& args,

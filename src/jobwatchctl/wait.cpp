@@ -30,6 +30,8 @@ struct Row {
   std::string label;  // job_id made safe for the terminal
   std::string status = "pending";
   std::string subjobs = "0/0";
+  std::string progress;      // "42%" (desktop-v2 only), empty when not reported
+  std::string job_type;      // escaped; empty when unknown or not informative
   std::string expected_end;  // RFC 3339, empty when unknown
   std::string outcome;       // set by the final reply
   std::string detail;        // why it failed / was abandoned
@@ -87,6 +89,10 @@ class View {
     if (row == nullptr) return;
     row->status = field(info, "status");
     row->subjobs = number_field(info, "subjobs_done") + "/" + number_field(info, "subjobs_total");
+    row->progress = info.contains("progress") ? number_field(info, "progress") + "%" : "";
+    // app-v1's job_type is fixed to 1 for every job (seed table 4): it tells
+    // nothing, so only the v2 APIs' names ("CREATE_SERVER") are shown.
+    row->job_type = raw(info, "api") == "app-v1" ? "" : field(info, "job_type", "");
     row->expected_end = raw(info, "expected_end_time");
     const bool ended =
         row->status == "succeeded" || row->status == "failed" || row->status == "abandoned";
@@ -103,6 +109,8 @@ class View {
     }
     for (auto& row : rows_) {
       std::string line = row.label + " " + row.status + " subjobs " + row.subjobs;
+      if (!row.progress.empty()) line += " progress " + row.progress;
+      if (!row.job_type.empty()) line += " job_type " + row.job_type;
       if (!row.expected_end.empty())
         line += " expected end " + control::escape_for_display(row.expected_end);
       if (line != row.printed) {
@@ -134,6 +142,8 @@ class View {
       std::string line = row.label + " " + (row.outcome.empty() ? row.status : row.outcome);
       if (row.outcome == "timeout") line += " (still " + row.status + ")";
       line += " subjobs " + row.subjobs;
+      if (!row.progress.empty()) line += " progress " + row.progress;
+      if (!row.job_type.empty()) line += " job_type " + row.job_type;
       if (!row.detail.empty()) line += ": " + row.detail;
       std::printf("%s\n", line.c_str());
     }
@@ -160,18 +170,29 @@ class View {
     return v && v->is_string() ? std::string(v->get_string()) : std::string();
   }
 
-  // "JOB  STATUS  subjobs 2/5  elapsed 40s  expected end in 1m20s", cut to
-  // the terminal's width: a row that wrapped would break the cursor-up redraw.
+  // What follows the status column, most important first.
+  struct Part {
+    std::string text;
+    bool optional = false;  // left out when it does not fit; later parts may still
+  };
+
+  // "JOB  STATUS  subjobs 2/5  progress 42%  elapsed 40s  expected end in
+  // 1m20s  createDesktops", cut to the terminal's width: a row that wrapped
+  // would break the cursor-up redraw.
   std::string line(const Row& row, std::size_t width, std::size_t columns) const {
     const std::string status = row.outcome.empty() ? row.status : row.outcome;
     const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(
         row.ended_after.value_or(Clock::now() - start_));
-    std::vector<std::string> parts = {"subjobs " + row.subjobs,
-                                      "elapsed " + short_duration(elapsed)};
+    std::vector<Part> parts = {{"subjobs " + row.subjobs}};
+    if (!row.progress.empty()) parts.push_back({"progress " + row.progress});
+    parts.push_back({"elapsed " + short_duration(elapsed)});
     if (!row.expected_end.empty() && row.outcome.empty() && !row.ended_after) {
-      parts.push_back("expected end " + relative_time(row.expected_end));
+      parts.push_back({"expected end " + relative_time(row.expected_end)});
     }
-    if (!row.detail.empty()) parts.push_back(row.detail);
+    // The job type is static and least urgent: it gives way to the failure
+    // detail that comes after it.
+    if (!row.job_type.empty()) parts.push_back({row.job_type, true});
+    if (!row.detail.empty()) parts.push_back({row.detail});
 
     // The last column stays empty: some terminals wrap as soon as it is written.
     const std::size_t limit = columns > 1 ? columns - 1 : 1;
@@ -197,10 +218,15 @@ class View {
     pad(id_width - display_width(label) + 2);
     add(status, true);
     pad(status.size() < 12 ? 12 - status.size() : 1);
-    for (std::size_t i = 0; i < parts.size(); ++i) {
-      const std::string part = (i == 0 ? "" : "  ") + parts[i];
-      if (used + display_width(part) > limit) break;
+    bool first = true;
+    for (const Part& p : parts) {
+      const std::string part = (first ? "" : "  ") + p.text;
+      if (used + display_width(part) > limit) {
+        if (p.optional) continue;
+        break;
+      }
       add(part, false);
+      first = false;
     }
     return out;
   }
@@ -237,8 +263,9 @@ int run_wait(const Globals& globals, const ParsedArgs& args) {
   for (const auto& id : args.positional) {
     if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
   }
+  if (auto problem = api_problem(args)) return usage_error(*problem, &self);
   const std::string project = args.value("--project");
-  json::object params{{"jobs", job_refs(ids, project)}};
+  json::object params{{"jobs", job_refs(ids, project, args.value("--api"))}};
   if (args.values.contains("--timeout")) {
     const auto timeout = config::parse_duration(args.value("--timeout"));
     if (!timeout || timeout->count() <= 0) {

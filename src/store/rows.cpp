@@ -69,6 +69,8 @@ std::optional<watch::AbandonReason> reason_from_name(std::string_view name) {
 StoredWatch to_stored(const watch::Watch& w) {
   StoredWatch s;
   s.job = w.job;
+  s.api = w.api;
+  s.job_type = w.job_type;
   s.labels = w.labels;
   s.submitter = w.submitter;
   s.created_at = w.created_at;
@@ -92,6 +94,8 @@ StoredWatch to_stored(const watch::Watch& w) {
 watch::Watch to_watch(const StoredWatch& s) {
   watch::Watch w;
   w.job = s.job;
+  w.api = s.api;
+  w.job_type = s.job_type;
   w.labels = s.labels;
   w.submitter = s.submitter;
   w.created_at = s.created_at;

@@ -69,7 +69,13 @@ CREATE TABLE dead_letters (
 PRAGMA application_id = 1786209378;
 )sql";
 
-constexpr std::array<const char*, 1> migrations = {migration_1};
+// Watches name their job API (SPEC §1); those from before it are app-v1.
+constexpr const char* migration_2 = R"sql(
+ALTER TABLE watches ADD COLUMN api TEXT NOT NULL DEFAULT 'app-v1';
+ALTER TABLE watches ADD COLUMN job_type TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<const char*, 2> migrations = {migration_1, migration_2};
 static_assert(migrations.size() == Store::schema_version, "Store::schema_version is the count");
 
 static_assert(application_id == 1786209378, "migration_1 writes the application id literally");

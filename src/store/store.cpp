@@ -83,18 +83,19 @@ std::optional<StoreError> Store::Impl::prepare_statements() {
       {&Impl::upsert_watch,
        "INSERT INTO watches (project_id, job_id, labels, submitter, created_at, deadline_at, "
        "state, track, subjobs_total, subjobs_done, polls, last_poll_at, next_poll_at, "
-       "expected_end, last_error, last_job_json, abandon_reason, final_event, finished_at) "
+       "expected_end, last_error, last_job_json, abandon_reason, final_event, finished_at, api, "
+       "job_type) "
        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-       "?18, ?19) ON CONFLICT (project_id, job_id) DO UPDATE SET labels = ?3, "
+       "?18, ?19, ?20, ?21) ON CONFLICT (project_id, job_id) DO UPDATE SET labels = ?3, "
        "submitter = ?4, created_at = ?5, deadline_at = ?6, state = ?7, track = ?8, "
        "subjobs_total = ?9, subjobs_done = ?10, polls = ?11, last_poll_at = ?12, "
        "next_poll_at = ?13, expected_end = ?14, last_error = ?15, last_job_json = ?16, "
-       "abandon_reason = ?17, final_event = ?18, finished_at = ?19"},
+       "abandon_reason = ?17, final_event = ?18, finished_at = ?19, api = ?20, job_type = ?21"},
       {&Impl::delete_watch, "DELETE FROM watches WHERE project_id = ?1 AND job_id = ?2"},
       {&Impl::load_watches,
        "SELECT project_id, job_id, labels, submitter, created_at, deadline_at, state, track, "
        "subjobs_total, subjobs_done, polls, last_poll_at, next_poll_at, expected_end, "
-       "last_error, last_job_json, abandon_reason, final_event, finished_at "
+       "last_error, last_job_json, abandon_reason, final_event, finished_at, api, job_type "
        "FROM watches ORDER BY created_at, project_id, job_id"},
       {&Impl::purge_finished,
        "DELETE FROM watches WHERE finished_at IS NOT NULL AND finished_at < ?1"},
@@ -211,6 +212,8 @@ void Batch::upsert_watch(const StoredWatch& w) {
     use->bind_null(17);
   use->bind(18, w.final_event);
   use->bind(19, to_ms(w.finished_at));
+  use->bind(20, model::api_name(w.api));
+  use->bind(21, w.job_type);
   if (auto error = run(*impl.db, *use, "write to")) fail(std::move(*error));
 }
 
@@ -316,6 +319,10 @@ std::variant<std::vector<StoredWatch>, StoreError> Store::load_watches() {
     }
     w.final_event = stmt->text(17);
     w.finished_at = from_ms(stmt->optional_int64(18));
+    auto api = model::api_from_name(stmt->text(19));
+    if (!api) return damaged(file, which + "unknown api '" + std::string(stmt->text(19)) + "'");
+    w.api = *api;
+    w.job_type = stmt->text(20);
     watches.push_back(std::move(w));
   }
   if (rc != SQLITE_DONE) return impl.db->error(rc, "read");

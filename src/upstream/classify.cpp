@@ -88,15 +88,15 @@ AnswerKind kind_for_status(unsigned status) {
 }  // namespace
 
 Answer classify_response(unsigned http_status, std::string_view retry_after, std::string_view body,
-                         std::chrono::system_clock::time_point now) {
+                         std::chrono::system_clock::time_point now, model::Api api) {
   Answer answer;
   answer.http_status = http_status;
   answer.kind = kind_for_status(http_status);
   if (!retry_after.empty()) answer.retry_after = parse_retry_after(retry_after, now);
 
   if (answer.kind == AnswerKind::ok) {
-    auto parsed = model::parse_show_job_response(body);
-    if (auto* job = std::get_if<model::JobDetail>(&parsed)) {
+    auto parsed = model::mapping(api).parse(body);
+    if (auto* job = std::get_if<model::JobSnapshot>(&parsed)) {
       answer.job = std::move(*job);
     } else {
       answer.kind = AnswerKind::malformed;

@@ -54,8 +54,8 @@ std::variant<std::vector<WatchInfo>, EngineError> Engine::watch(const WatchReque
   Impl& s = *impl_;
   if (s.stopped) return EngineError::shutting_down;
   std::size_t new_watches = 0;
-  for (const JobRef& job : request.jobs)
-    if (!s.table.find(job)) ++new_watches;
+  for (const WatchTarget& target : request.jobs)
+    if (!s.table.find(target.job)) ++new_watches;
   if (s.active + new_watches > s.max_watches) return EngineError::limit_reached;
 
   Labels labels = request.labels;
@@ -64,10 +64,11 @@ std::variant<std::vector<WatchInfo>, EngineError> Engine::watch(const WatchReque
   const milliseconds deadline = request.deadline.value_or(s.poll.default_deadline);
 
   std::vector<Index> created;
-  for (const JobRef& job : request.jobs) {
-    if (s.table.find(job)) continue;  // watched already (or named twice)
+  for (const WatchTarget& target : request.jobs) {
+    if (s.table.find(target.job)) continue;  // watched already (or named twice)
     Watch w;
-    w.job = job;
+    w.job = target.job;
+    w.api = target.api;
     w.labels = labels;
     w.submitter = request.submitter;
     w.created_at = now;
@@ -91,8 +92,8 @@ std::variant<std::vector<WatchInfo>, EngineError> Engine::watch(const WatchReque
 
   std::vector<WatchInfo> replies;
   replies.reserve(request.jobs.size());
-  for (const JobRef& job : request.jobs) {
-    const Index index = *s.table.find(job);
+  for (const WatchTarget& target : request.jobs) {
+    const Index index = *s.table.find(target.job);
     replies.push_back(info_of(s.table.at(index)));
     replies.back().created = std::find(created.begin(), created.end(), index) != created.end();
   }

@@ -45,6 +45,9 @@ inline Outcome outcome_of(WatchState state) {
 inline WatchInfo info_of(const Watch& w) {
   WatchInfo info;
   info.job = w.job;
+  info.api = w.api;
+  info.job_type = w.job_type;
+  info.progress = w.progress;
   info.labels = w.labels;
   info.status = w.state;
   info.subjobs_total = w.subjobs_total;
@@ -151,7 +154,7 @@ struct Engine::Impl {
     Watch& w = table.at(index);
     w.in_flight = true;
     ++in_flight;
-    api.fetch(w.job.project_id, w.job.job_id,
+    api.fetch(w.api, w.job.project_id, w.job.job_id,
               [this, life = alive, index, generation = w.generation](upstream::Answer answer) {
                 if (!*life) return;
                 on_answer(index, generation, std::move(answer));

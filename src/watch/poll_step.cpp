@@ -25,6 +25,26 @@ schedule::PollOutcome outcome_for(AnswerKind kind) {
   }
 }
 
+std::uint32_t clamp_count(const std::optional<std::int64_t>& count) {
+  if (!count || *count < 0) return 0;
+  return static_cast<std::uint32_t>(std::min<std::int64_t>(*count, UINT32_MAX));
+}
+
+// A terminal subjob counts as 100 % whatever its last `process` said.
+std::optional<std::uint8_t> mean_progress(const model::JobSnapshot& job) {
+  std::int64_t sum = 0;
+  std::size_t counted = 0;
+  for (const model::SubjobSnapshot& sub : job.subjobs) {
+    if (!sub.process && !model::is_terminal(sub.status)) continue;
+    sum += model::is_terminal(sub.status) ? 100 : std::clamp<std::int64_t>(*sub.process, 0, 100);
+    ++counted;
+  }
+  const bool any_process = std::any_of(job.subjobs.begin(), job.subjobs.end(),
+                                       [](const auto& sub) { return sub.process.has_value(); });
+  if (!any_process || counted == 0) return std::nullopt;
+  return static_cast<std::uint8_t>(sum / static_cast<std::int64_t>(counted));
+}
+
 void finish(Watch& watch, StepResult& result, model::WallTime now) {
   result.finished = true;
   result.changed = true;
@@ -37,8 +57,8 @@ void abandon(Watch& watch, StepResult& result, AbandonReason reason, const upstr
              model::WallTime now) {
   const std::string_view code = answer ? std::string_view(answer->error_code) : "";
   const std::string_view msg = answer ? std::string_view(answer->error_msg) : "";
-  if (auto event = abandon_event(watch.track, watch.job, watch.labels, reason, code, msg, now,
-                                 watch.last_job_json))
+  if (auto event = abandon_event(watch.track, {watch.job, watch.api, watch.labels}, reason, code,
+                                 msg, now, watch.last_job_json))
     result.events.push_back(std::move(*event));
   watch.state = WatchState::abandoned;
   watch.abandon_reason = reason;
@@ -55,19 +75,23 @@ StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
 
   switch (answer.kind) {
     case AnswerKind::ok: {
-      const model::JobDetail& job = *answer.job;
+      const model::JobSnapshot& job = *answer.job;
       watch.seen = true;
+      if (!job.job_type.is_null()) watch.job_type = model::job_type_text(job.job_type);
       watch.last_error.clear();
       watch.last_job_json = boost::json::serialize(job.raw);
       watch.expected_end =
           job.expected_end_time ? model::parse_rfc3339(*job.expected_end_time) : std::nullopt;
       const WatchState state_before = watch.state;
       const TrackState track_before = watch.track;
-      Observation seen = observe(watch.track, watch.job, watch.labels, job, now);
+      Observation seen = observe(watch.track, {watch.job, watch.api, watch.labels}, job, now);
       result.changed = seen.new_state != state_before || watch.track != track_before;
       watch.state = seen.new_state;
-      watch.subjobs_total = seen.subjobs_total;
+      // The API's own count where it gives one (v2 may list fewer).
+      watch.subjobs_total =
+          std::max<std::uint32_t>(seen.subjobs_total, clamp_count(job.subjobs_total));
       watch.subjobs_done = seen.subjobs_done;
+      watch.progress = mean_progress(job);
       result.events = std::move(seen.events);
       if (is_finished(watch.state)) {
         finish(watch, result, now);

@@ -62,26 +62,27 @@ Event make_event(EventType type, const JobRef& job, std::string_view subjob_id, 
 }
 
 // The fields that job and subjob events share, in SPEC §5's order.
-template <class Info>
-json::object transition_data(const JobRef& job, std::string_view subjob_id, const Info& info,
-                             std::optional<model::JobStatus> previous, const Labels& labels,
+json::object transition_data(const EventSubject& subject, std::string_view subjob_id,
+                             const model::StatusSnapshot& info,
+                             std::optional<model::JobStatus> previous,
                              model::WallTime observed_at) {
   json::object data;
-  data["project_id"] = job.project_id;
-  data["job_id"] = job.job_id;
+  data["project_id"] = subject.job.project_id;
+  data["job_id"] = subject.job.job_id;
   if (!subjob_id.empty()) data["subjob_id"] = subjob_id;
-  data["status"] = model::status_word(info.job_status);
-  data["status_code"] = static_cast<std::int64_t>(info.job_status);
+  data["api"] = model::api_name(subject.api);
+  if (!info.job_type.is_null()) data["job_type"] = info.job_type;
+  data["status"] = model::status_word(info.status);
+  data["status_code"] = static_cast<std::int64_t>(info.status);
+  data["upstream_status"] = info.upstream_status;
   data["previous_status"] = status_or_null(previous);
-  data["labels"] = labels_json(labels);
+  data["labels"] = labels_json(subject.labels);
   data["observed_at"] = model::format_rfc3339(observed_at);
   put_if(data, "begin_time", info.begin_time);
   put_if(data, "end_time", info.end_time);
   put_if(data, "execute_code", info.execute_code);
   put_if(data, "execute_message", info.execute_message);
-  // raw is what the API sent; a hand-built detail (no raw) falls back to
-  // its own mapping so the event still carries it.
-  data["detail"] = info.raw.empty() ? model::to_json(info) : info.raw;
+  data["detail"] = info.raw;
   return data;
 }
 
@@ -111,66 +112,63 @@ WatchState watch_state(const TrackState& state) {
   return state_of_status(*state.job_status);
 }
 
-Observation observe(TrackState& state, const JobRef& job, const Labels& labels,
-                    const model::JobDetail& detail, model::WallTime observed_at) {
+Observation observe(TrackState& state, const EventSubject& subject,
+                    const model::JobSnapshot& snapshot, model::WallTime observed_at) {
   Observation out;
-  if (detail.sub_jobs) {
-    out.subjobs_total = static_cast<std::uint32_t>(detail.sub_jobs->size());
-    out.subjobs_done = static_cast<std::uint32_t>(std::count_if(
-        detail.sub_jobs->begin(), detail.sub_jobs->end(),
-        [](const model::SubJobInfo& sub) { return model::is_terminal(sub.job_status); }));
-  }
+  const auto done = std::count_if(
+      snapshot.subjobs.begin(), snapshot.subjobs.end(),
+      [](const model::SubjobSnapshot& sub) { return model::is_terminal(sub.status); });
+  out.subjobs_total = static_cast<std::uint32_t>(snapshot.subjobs.size());
+  out.subjobs_done = static_cast<std::uint32_t>(done);
   if (state.finished) {
     out.new_state = watch_state(state);
     return out;
   }
 
-  if (detail.sub_jobs) {
-    for (const model::SubJobInfo& sub : *detail.sub_jobs) {
-      SubjobSeen& seen = seen_entry(state.subjobs, sub.job_id);
-      if (seen.reported) continue;  // flips after the first terminal status are not news
-      if (!model::is_terminal(sub.job_status)) {
-        seen.last_nonterminal = sub.job_status;
-        continue;
-      }
-      const EventType type = sub.job_status == model::JobStatus::successful
-                                 ? EventType::subjob_succeeded
-                                 : EventType::subjob_failed;
-      out.events.push_back(make_event(
-          type, job, sub.job_id, observed_at,
-          transition_data(job, sub.job_id, sub, seen.last_nonterminal, labels, observed_at)));
-      out.events.back().detection_delay = delay_since(sub.end_time, observed_at);
-      seen.reported = true;
+  for (const model::SubjobSnapshot& sub : snapshot.subjobs) {
+    SubjobSeen& seen = seen_entry(state.subjobs, sub.id);
+    if (seen.reported) continue;  // flips after the first terminal status are not news
+    if (!model::is_terminal(sub.status)) {
+      seen.last_nonterminal = sub.status;
+      continue;
     }
+    const EventType type = sub.status == model::JobStatus::successful ? EventType::subjob_succeeded
+                                                                      : EventType::subjob_failed;
+    out.events.push_back(
+        make_event(type, subject.job, sub.id, observed_at,
+                   transition_data(subject, sub.id, sub, seen.last_nonterminal, observed_at)));
+    out.events.back().detection_delay = delay_since(sub.end_time, observed_at);
+    seen.reported = true;
   }
 
-  state.job_status = detail.job_status;
-  if (model::is_terminal(detail.job_status)) {
-    const EventType type = detail.job_status == model::JobStatus::successful
+  state.job_status = snapshot.status;
+  if (model::is_terminal(snapshot.status)) {
+    const EventType type = snapshot.status == model::JobStatus::successful
                                ? EventType::job_succeeded
                                : EventType::job_failed;
     out.events.push_back(make_event(
-        type, job, {}, observed_at,
-        transition_data(job, {}, detail, state.last_nonterminal_job_status, labels, observed_at)));
-    out.events.back().detection_delay = delay_since(detail.end_time, observed_at);
+        type, subject.job, {}, observed_at,
+        transition_data(subject, {}, snapshot, state.last_nonterminal_job_status, observed_at)));
+    out.events.back().detection_delay = delay_since(snapshot.end_time, observed_at);
     state.finished = true;
   } else {
-    state.last_nonterminal_job_status = detail.job_status;
+    state.last_nonterminal_job_status = snapshot.status;
   }
   out.new_state = watch_state(state);
   return out;
 }
 
-std::optional<Event> abandon_event(TrackState& state, const JobRef& job, const Labels& labels,
+std::optional<Event> abandon_event(TrackState& state, const EventSubject& subject,
                                    AbandonReason reason, std::string_view error_code,
                                    std::string_view error_msg, model::WallTime now,
                                    std::string_view last_job_json) {
   if (state.finished) return std::nullopt;
   json::object data;
-  data["project_id"] = job.project_id;
-  data["job_id"] = job.job_id;
+  data["project_id"] = subject.job.project_id;
+  data["job_id"] = subject.job.job_id;
+  data["api"] = model::api_name(subject.api);
   data["reason"] = reason_name(reason);
-  data["labels"] = labels_json(labels);
+  data["labels"] = labels_json(subject.labels);
   data["observed_at"] = model::format_rfc3339(now);
   if (!error_code.empty()) data["error_code"] = error_code;
   if (!error_msg.empty()) data["error_msg"] = error_msg;
@@ -180,11 +178,17 @@ std::optional<Event> abandon_event(TrackState& state, const JobRef& job, const L
     json::value last = json::parse(last_job_json, ec);
     // The engine only keeps bodies that parsed; anything else is left out
     // rather than failing the event.
-    if (!ec && last.is_object()) data["detail"] = std::move(last);
+    if (!ec && last.is_object()) {
+      // The job_type of an abandoned watch is whatever the last answer said.
+      if (const json::value* job_type = last.get_object().if_contains("job_type");
+          job_type && !job_type->is_null())
+        data["job_type"] = *job_type;
+      data["detail"] = std::move(last);
+    }
   }
   state.finished = true;
   state.abandoned = true;
-  return make_event(EventType::watch_abandoned, job, {}, now, std::move(data));
+  return make_event(EventType::watch_abandoned, subject.job, {}, now, std::move(data));
 }
 
 json::object to_json(const TrackState& state) {

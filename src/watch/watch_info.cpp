@@ -30,6 +30,8 @@ boost::json::object to_json(const WatchInfo& info) {
   boost::json::object obj;
   obj["job_id"] = info.job.job_id;
   obj["project_id"] = info.job.project_id;
+  obj["api"] = model::api_name(info.api);
+  if (!info.job_type.empty()) obj["job_type"] = info.job_type;
   boost::json::object labels;
   for (const auto& [key, value] : info.labels) labels[key] = value;
   obj["labels"] = std::move(labels);
@@ -37,6 +39,7 @@ boost::json::object to_json(const WatchInfo& info) {
   obj["subjobs_total"] = info.subjobs_total;
   obj["subjobs_done"] = info.subjobs_done;
   obj["polls"] = info.polls;
+  if (info.progress) obj["progress"] = *info.progress;
   // Milliseconds (when not zero) so a poll due within the second does not
   // look overdue.
   if (info.last_poll_at) obj["last_poll_at"] = model::format_rfc3339(*info.last_poll_at, true);

@@ -186,6 +186,23 @@ def read_jsonl(path: str) -> list[dict]:
 ExpectedKey = tuple  # (job_id, subjob_id or "", type)
 
 
+# The error fields a final answer may carry: app-v1 execute_*, app-v2
+# subjobs error_code/error_message, desktop-v2 job_error_code/fail_reason
+# (jobs) and error_code/fail_reason/message (subjobs).
+UPSTREAM_ERROR_FIELDS = ("execute_code", "execute_message", "error_code", "error_message",
+                         "job_error_code", "fail_reason", "message")
+
+# SPEC §5: which upstream fields an event's execute_code/execute_message carry.
+EXECUTE_FIELDS = {
+    ("app-v1", False): ("execute_code", "execute_message"),
+    ("app-v1", True): ("execute_code", "execute_message"),
+    ("app-v2", False): (None, None),
+    ("app-v2", True): ("error_code", "error_message"),
+    ("desktop-v2", False): ("job_error_code", "fail_reason"),
+    ("desktop-v2", True): ("error_code", "fail_reason"),
+}
+
+
 class Expectation:
     """What one watched job must produce."""
 
@@ -198,6 +215,24 @@ class Expectation:
         self.labels = dict(labels or {})
         self.watched_at: float | None = None  # time.time() of the Watch reply
         self.not_found_s = 0.0  # the simulator answers 404 this long after creating it
+        # What the simulator said the API will send (annotate()); an app-v1
+        # job with nothing known upstream until then.
+        self.api = "app-v1"
+        self.job_type = None
+        self.upstream_status = None  # the job's last status as sent: 1, "FAILED"…
+        self.upstream_errors: dict = {}  # the job's final error fields as sent
+        self.subjob_upstream: dict = {}  # {subjob_id: {upstream_status, job_type, errors…}}
+
+    def annotate(self, described: dict) -> "Expectation":
+        """Takes the upstream details from the simulator's describe_expected."""
+        self.api = described.get("api", "app-v1")
+        self.job_type = described.get("job_type")
+        self.upstream_status = described.get("upstream_status")
+        self.upstream_errors = {k: described[k] for k in UPSTREAM_ERROR_FIELDS if k in described}
+        self.subjob_upstream = {
+            s["job_id"]: {k: v for k, v in s.items() if k != "job_id"}
+            for s in described.get("subjobs") or [] if isinstance(s, dict) and "job_id" in s}
+        return self
 
     @property
     def final_status(self) -> str:
@@ -221,13 +256,17 @@ def expectations_from_random(reply: dict, project_id: str) -> dict[str, Expectat
     out = {}
     for job_id, exp in reply["expected"].items():
         subjobs = [(s["job_id"], s["outcome"]) for s in exp.get("subjobs") or []]
-        out[job_id] = Expectation(job_id, project_id, exp["outcome"], subjobs)
+        out[job_id] = Expectation(job_id, project_id, exp["outcome"], subjobs).annotate(exp)
         out[job_id].not_found_s = float(exp.get("not_found_s") or 0)
     return out
 
 
 def expectation_from_created(created: dict, project_id: str, spec: dict) -> Expectation:
     """From one entry of POST /admin/jobs' `jobs` list plus the spec sent."""
+    return _expectation_from_created(created, project_id, spec).annotate(created)
+
+
+def _expectation_from_created(created: dict, project_id: str, spec: dict) -> Expectation:
     if isinstance(created.get("subjobs"), list) and created.get("outcome"):
         subjobs = [(s["job_id"], s["outcome"]) for s in created["subjobs"]]
         return Expectation(created["job_id"], project_id, created["outcome"], subjobs)
@@ -280,6 +319,8 @@ def check_event_document(event: dict, exp: Expectation) -> list[str]:
     is_sub = isinstance(etype, str) and etype.startswith("subjob.")
     if is_sub != bool(data.get("subjob_id")):
         problems.append(f"{where}: data.subjob_id {data.get('subjob_id')!r} for type {etype}")
+    if data.get("api") != exp.api:
+        problems.append(f"{where}: data.api {data.get('api')!r} != {exp.api!r}")
 
     if etype == "watch.abandoned":
         if data.get("reason") != "not_found":
@@ -298,14 +339,20 @@ def check_event_document(event: dict, exp: Expectation) -> list[str]:
         problems.append(f"{where}: no data.previous_status (null is allowed, absence is not)")
     elif data["previous_status"] not in (None,) + NON_TERMINAL_STATES:
         problems.append(f"{where}: data.previous_status {data['previous_status']!r}")
+    problems += _check_upstream_fields(where, data, exp, is_sub)
     detail = data.get("detail")
+    v1 = exp.api == "app-v1"
     if not isinstance(detail, dict):
         problems.append(f"{where}: data.detail is not an object")
     else:
         detail_id = data.get("subjob_id") if is_sub else exp.job_id
-        if detail.get("job_id") != detail_id:
-            problems.append(f"{where}: detail.job_id {detail.get('job_id')!r} != {detail_id!r}")
-        if detail.get("job_status") != code:
+        id_key, status_key = ("job_id", "job_status") if v1 else ("id", "status")
+        if detail.get(id_key) != detail_id:
+            problems.append(f"{where}: detail.{id_key} {detail.get(id_key)!r} != {detail_id!r}")
+        if detail.get(status_key) != data.get("upstream_status"):
+            problems.append(f"{where}: detail.{status_key} {detail.get(status_key)!r} != "
+                            f"upstream_status {data.get('upstream_status')!r}")
+        if v1 and detail.get("job_status") != code:
             problems.append(f"{where}: detail.job_status {detail.get('job_status')!r} != {code}")
     # A transition that ended well after the job became visible (the watch
     # started after the job was created) must have been seen in a
@@ -321,6 +368,28 @@ def check_event_document(event: dict, exp: Expectation) -> list[str]:
         problems.append(f"{where}: previous_status is null although it ended "
                         f"{end.timestamp() - exp.watched_at:.0f}s after the watch began "
                         f"(visible after {exp.not_found_s:.1f}s)")
+    return problems
+
+
+def _check_upstream_fields(where: str, data: dict, exp: Expectation, is_sub: bool) -> list[str]:
+    """data.job_type, upstream_status and execute_* against what the
+    simulator said the API sends (only where it said anything)."""
+    problems = []
+    known = exp.subjob_upstream.get(data.get("subjob_id")) if is_sub else (
+        {"job_type": exp.job_type, "upstream_status": exp.upstream_status, **exp.upstream_errors}
+        if exp.upstream_status is not None else None)
+    if not known:
+        return problems
+    if known.get("job_type") is not None and data.get("job_type") != known["job_type"]:
+        problems.append(f"{where}: data.job_type {data.get('job_type')!r} != {known['job_type']!r}")
+    if data.get("upstream_status") != known.get("upstream_status"):
+        problems.append(f"{where}: data.upstream_status {data.get('upstream_status')!r} != "
+                        f"{known.get('upstream_status')!r}")
+    for out_key, in_key in zip(("execute_code", "execute_message"),
+                               EXECUTE_FIELDS[(exp.api, is_sub)]):
+        expected = known.get(in_key) if in_key else None
+        if expected is not None and data.get(out_key) != expected:
+            problems.append(f"{where}: data.{out_key} {data.get(out_key)!r} != {expected!r}")
     return problems
 
 

@@ -279,6 +279,14 @@ class Sim:
     def requests(self) -> dict:
         return self.admin("GET", "/admin/requests")
 
+    def requests_by_api(self) -> dict:
+        """{"app-v1": n, "app-v2": n, "desktop-v2": n}: requests on each API's path."""
+        return self.stats()["requests_by_api"]
+
+    def wrong_api_requests(self) -> int:
+        """Requests naming a job on another API's path (each answered 404)."""
+        return self.stats()["wrong_api_requests"]
+
 
 # --------------------------------------------------------------------------
 # Daemon
@@ -288,13 +296,18 @@ def random_project_id() -> str:
 
 
 def random_job_specs(project_id: str, count: int, seed: int, duration_s=(1.0, 4.0),
-                     initializing_s: float = 0.3) -> list[dict]:
-    """Simulator jobs: two in three succeed, 0-3 subjobs each."""
+                     initializing_s: float = 0.3, api=None) -> list[dict]:
+    """Simulator jobs: two in three succeed, 0-3 subjobs each. `api` (a name or a
+    list, round-robin) puts them in that API; None leaves the simulator's app-v1."""
     rng = random.Random(seed)
-    return [{"project_id": project_id, "duration_s": round(rng.uniform(*duration_s), 1),
-             "initializing_s": initializing_s,
-             "outcome": rng.choice(["success", "success", "failure"]),
-             "subjobs": rng.randint(0, 3)} for _ in range(count)]
+    specs = [{"project_id": project_id, "duration_s": round(rng.uniform(*duration_s), 1),
+              "initializing_s": initializing_s,
+              "outcome": rng.choice(["success", "success", "failure"]),
+              "subjobs": rng.randint(0, 3)} for _ in range(count)]
+    apis = [api] if isinstance(api, str) else list(api or [])
+    for index, spec in enumerate(specs if apis else []):
+        spec["api"] = apis[index % len(apis)]
+    return specs
 
 
 def write_secret(path: str, value: str) -> str:
@@ -445,7 +458,7 @@ class Daemon:
 
     def watch(self, job_ids, labels: dict | None = None) -> dict:
         """Watch, in the daemon's default project; the reply's parameters."""
-        params: dict = {"jobs": job_refs(list(job_ids))}
+        params: dict = {"jobs": job_refs(job_ids if isinstance(job_ids, dict) else list(job_ids))}
         if labels:
             params["labels"] = labels
         with self.client() as client:
@@ -669,11 +682,16 @@ class Varlink:
 
 
 def job_refs(job_ids, project_id: str | None = None) -> list[dict]:
+    """Watch/Wait/Cancel entries. Given a {job_id: Expectation} map, each
+    entry names the job's API unless it is app-v1 (the default)."""
     refs = []
     for job_id in job_ids:
         ref = {"job_id": job_id}
         if project_id is not None:
             ref["project_id"] = project_id
+        api = getattr(job_ids[job_id], "api", None) if isinstance(job_ids, dict) else None
+        if api and api != "app-v1":
+            ref["api"] = api
         refs.append(ref)
     return refs
 

@@ -1,7 +1,8 @@
-"""AK/SK authentication end to end: jobwatchd signs every ShowJob request
+"""AK/SK authentication end to end: jobwatchd signs every job request
 (SDK-HMAC-SHA256) and jobwatch-sim verifies the signatures.
 
-- right AK/SK: the jobs finish and their events are written;
+- right AK/SK: the jobs (app-v1, and one each of app-v2 and desktop-v2)
+  finish and their events are written;
 - wrong SK: every poll is a 401, shown as the watches' last_error, and
   nothing finishes;
 - the simulated gateway's clock 30 min ahead: the daemon corrects its
@@ -64,7 +65,16 @@ def test_signed_requests_finish() -> None:
             try:
                 jobs = [sim.create_job(duration_s=2)["job_id"] for _ in range(3)]
                 daemon.watch(jobs)
+                # The v2 paths are signed as well (the signature covers the path).
+                v2 = sim.create_expected(
+                    [{"project_id": daemon.project_id, "api": api, "duration_s": 2, "subjobs": 1}
+                     for api in ("app-v2", "desktop-v2")], daemon.project_id)
+                daemon.watch(v2)
+                jobs += list(v2)
                 finished = daemon.wait_finished(jobs, 60)
+                for j, exp in v2.items():
+                    assert finished[j]["api"] == exp.api, finished[j]
+                assert sim.stats().get("wrong_api_requests") == 0, sim.stats()
                 for j in jobs:
                     assert finished[j]["status"] in ("succeeded", "failed"), finished[j]
                 check_events(daemon, jobs)

@@ -358,9 +358,9 @@ def test_list_is_an_aligned_table() -> None:
     lines = result.stdout.rstrip("\n").split("\n")
     header = lines[0]
     names = header.split()
-    assert names[:3] == ["JOB", "PROJECT", "STATUS"], header
+    assert names[:4] == ["JOB", "PROJECT", "API", "STATUS"], header
     starts = [m.start() for m in re.finditer(r"\S+", header)]
-    assert len(starts) == 7, f"header has {len(starts)} columns: {header!r}"
+    assert len(starts) == 8, f"header has {len(starts)} columns: {header!r}"
     rows = lines[1:]
     listed = {}
     for line in lines:
@@ -383,8 +383,9 @@ def test_list_is_an_aligned_table() -> None:
     for job_id in jobs:
         assert job_id in listed, f"{job_id} not listed: {rows}"
         assert listed[job_id][1] == World.daemon.project_id, listed[job_id]
-    assert listed["x"][3].endswith("/3"), listed["x"]
-    assert listed["a-much-longer-job-identifier-for-the-table"][3].endswith("/12"), listed
+        assert listed[job_id][2] == "app-v1", listed[job_id]  # api.default_api's default
+    assert listed["x"][4].endswith("/3"), listed["x"]
+    assert listed["a-much-longer-job-identifier-for-the-table"][4].endswith("/12"), listed
     assert_ok(World.ctl(["cancel", *jobs[:2]]))
 
 

@@ -62,16 +62,22 @@ def test_tokens_expire_mid_run() -> None:
         sim, daemon = start_pair(workdir, PASSWORD, ttl_s=8)
         with h.logs_on_failure(sim, daemon):
             try:
+                # Every fifth job is a v2 one: the same token serves every API.
                 specs = [{"duration_s": 4 + i, "subjobs": 1,
-                          "outcome": "failure" if i % 4 == 0 else "success"} for i in range(20)]
+                          "outcome": "failure" if i % 4 == 0 else "success",
+                          **({"api": "app-v2" if i % 2 else "desktop-v2"} if i % 5 == 1 else {})}
+                         for i in range(20)]
                 expectations = sim.create_expected(specs, daemon.project_id)
                 daemon.watch(expectations)
                 finished = daemon.wait_finished(expectations, 90)
                 for job_id, exp in expectations.items():
                     assert finished[job_id]["status"] == exp.final_status, finished[job_id]
+                    assert finished[job_id]["api"] == exp.api, finished[job_id]
                 check_events(daemon, expectations)
                 stats = sim.stats()
                 assert stats["iam_tokens_issued"] >= 3, stats  # 23 s of polling, 8 s tokens
+                assert stats["wrong_api_requests"] == 0, stats
+                assert all(stats["requests_by_api"].get(api) for api in ("app-v2", "desktop-v2"))
                 check_no_secret(daemon)
             finally:
                 daemon.stop()

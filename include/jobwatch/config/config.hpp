@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "jobwatch/model/api.hpp"
+
 namespace jobwatch::config {
 
 using Duration = std::chrono::milliseconds;
@@ -52,7 +54,9 @@ struct ApiConfig {
   int max_connections = 16;  // per upstream host
   double rate_limit = 20;    // requests per second, shared by all watches
   TlsConfig tls;
-  std::string proxy;  // optional "http://host:port" (HTTP CONNECT)
+  std::string proxy;                            // optional "http://host:port" (HTTP CONNECT)
+  model::Api default_api = model::Api::app_v1;  // for watches that name none
+  std::string desktop_endpoint;  // desktop-v2 only; empty: api.endpoint or the region's
 };
 
 struct PollConfig {

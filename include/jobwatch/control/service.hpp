@@ -15,6 +15,7 @@
 #include <string>
 
 #include "jobwatch/config/config.hpp"
+#include "jobwatch/control/validation.hpp"
 #include "jobwatch/control/varlink.hpp"
 #include "jobwatch/watch/engine.hpp"
 
@@ -55,7 +56,7 @@ class Service {
   // run inside call() and later on the executor, never after the handle died.
   std::unique_ptr<ActiveCall> call(const Call& call, const Peer& peer, ReplyFn reply);
 
-  // Picks up a new default project (SIGHUP).
+  // Picks up a new default project and API (SIGHUP).
   void reconfigure(const config::Config& config);
 
   // Control counters, kept by the server through these hooks.
@@ -77,11 +78,17 @@ class Service {
   std::unique_ptr<ActiveCall> wait_call(const Call& call, const Peer& peer, ReplyFn& reply);
   std::unique_ptr<ActiveCall> follow_call(const Call& call, ReplyFn& reply);
   void count_reply(const Reply& reply);
+  // The API each job is (or will be) watched in: a watched job keeps its own
+  // and naming another is InvalidParameter `api`; a new one takes the named
+  // API or api.default_api.
+  std::variant<std::vector<watch::WatchTarget>, Reply> resolve_apis(
+      const std::vector<JobSelector>& selectors) const;
   static Reply engine_error(watch::EngineError error);
 
   boost::asio::any_io_executor executor_;
   watch::Engine& engine_;
   std::string default_project_;
+  model::Api default_api_ = model::Api::app_v1;
   StatsProvider stats_;
   std::uint64_t connections_open_ = 0;
   std::uint64_t connections_total_ = 0;

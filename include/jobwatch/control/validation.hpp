@@ -41,11 +41,22 @@ Reply invalid_job_id(std::string_view job_id, std::string_view what, std::string
 template <class T>
 using Checked = std::variant<T, Reply>;
 
-// `jobs: [{job_id, project_id?}]`, non-empty; a missing project_id is
+// A job as a call names it: `api` is empty when the call left it out.
+struct JobSelector {
+  watch::JobRef job;
+  std::optional<model::Api> api;
+};
+
+// `jobs: [{job_id, project_id?, api?}]`, non-empty; a missing project_id is
 // `default_project` (an empty default makes it an InvalidParameter).
-// Duplicates are dropped, keeping the first.
-Checked<std::vector<watch::JobRef>> parse_jobs(const boost::json::object& params,
-                                               std::string_view default_project);
+// Duplicates are dropped, keeping the first; the same job named with two
+// different APIs is InvalidParameter `api`, and so is an unknown API.
+Checked<std::vector<JobSelector>> parse_jobs(const boost::json::object& params,
+                                             std::string_view default_project);
+// `api?` in `params`: a name from SPEC §1; InvalidParameter `api` otherwise.
+Checked<std::optional<model::Api>> parse_api(const boost::json::object& params);
+// InvalidParameter `api`: `job` is watched in `watched`, not in `asked`.
+Reply api_mismatch(const watch::JobRef& job, model::Api watched, model::Api asked);
 // `job_id, project_id?` at the top level of the parameters (Show).
 Checked<watch::JobRef> parse_job_ref(const boost::json::object& params,
                                      std::string_view default_project,

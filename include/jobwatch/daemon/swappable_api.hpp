@@ -17,7 +17,8 @@ class SwappableJobApi final : public upstream::JobApi {
                   std::unique_ptr<upstream::HttpJobApi> first);
   ~SwappableJobApi() override;
 
-  void fetch(const std::string& project_id, const std::string& job_id, Callback done) override;
+  void fetch(model::Api api, const std::string& project_id, const std::string& job_id,
+             Callback done) override;
 
   // Later fetches go to `next`. The one it replaces, with its connections,
   // is destroyed once nothing is out on it any more (at once when idle).

@@ -27,6 +27,8 @@ struct StoreError {
 // per job and per subjob lives in `track`.
 struct StoredWatch {
   watch::JobRef job;
+  model::Api api = model::Api::app_v1;
+  std::string job_type;
   watch::Labels labels;
   uid_t submitter = 0;
   model::WallTime created_at{};
@@ -40,7 +42,7 @@ struct StoredWatch {
   std::optional<model::WallTime> next_poll_at;
   std::optional<model::WallTime> expected_end;
   std::string last_error;
-  std::string last_job_json;  // the last JobDetail exactly as received
+  std::string last_job_json;  // the last answer's job object exactly as received
   std::optional<watch::AbandonReason> abandon_reason;
   std::string final_event;                     // the final event's document, once finished
   std::optional<model::WallTime> finished_at;  // set once finished; retention purges on it

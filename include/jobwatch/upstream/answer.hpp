@@ -7,12 +7,13 @@
 #include <string>
 #include <string_view>
 
-#include "jobwatch/model/job.hpp"
+#include "jobwatch/model/api.hpp"
+#include "jobwatch/model/snapshot.hpp"
 
 namespace jobwatch::upstream {
 
 enum class AnswerKind {
-  ok,            // 200 with a JobDetail
+  ok,            // 200 with a job body that maps
   not_found,     // 404: maybe not visible yet
   unauthorized,  // 401 (after the auth provider's one refresh-and-retry)
   throttled,     // 429, or 503: back off, slow the shared budget
@@ -20,7 +21,7 @@ enum class AnswerKind {
   rejected,      // 400, 403, 405 (and other 4xx): the watch ends
   timeout,       // no answer within api.request_timeout
   reset,         // connection refused/reset/closed mid-answer, TLS failure
-  malformed,     // 200 whose body is not a valid JobDetail
+  malformed,     // 200 whose body does not map (bad JSON, unknown status…)
 };
 
 std::string_view kind_name(AnswerKind kind);
@@ -28,7 +29,7 @@ std::string_view kind_name(AnswerKind kind);
 struct Answer {
   AnswerKind kind = AnswerKind::reset;
   unsigned http_status = 0;                              // 0 when no HTTP answer came
-  std::optional<model::JobDetail> job;                   // set when kind == ok
+  std::optional<model::JobSnapshot> job;                 // set when kind == ok
   std::optional<std::chrono::milliseconds> retry_after;  // from Retry-After
   std::string error_code;                                // from the error body, e.g. "APIGW.0308"
   std::string error_msg;  // from the error body, or what went wrong locally
@@ -38,10 +39,12 @@ struct Answer {
   std::string describe() const;
 };
 
-// Pure: turns an HTTP answer into an Answer. `retry_after` is the raw header
-// value (delta-seconds or an HTTP-date, resolved against `now`).
+// Pure: turns an HTTP answer into an Answer; a 200 body is parsed by `api`'s
+// mapping. `retry_after` is the raw header value (delta-seconds or an
+// HTTP-date, resolved against `now`).
 Answer classify_response(unsigned http_status, std::string_view retry_after, std::string_view body,
-                         std::chrono::system_clock::time_point now);
+                         std::chrono::system_clock::time_point now,
+                         model::Api api = model::Api::app_v1);
 
 // For failures below HTTP (kind is timeout or reset).
 Answer transport_failure(AnswerKind kind, std::string what);

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "jobwatch/upstream/auth.hpp"
 #include "jobwatch/upstream/http_pool.hpp"
@@ -25,6 +26,9 @@ namespace jobwatch::upstream {
 // that name, https://workspace.{region}.myhuaweicloud.com elsewhere; empty
 // when neither is configured.
 std::string endpoint_for(const config::ApiConfig& api);
+// Where desktop-v2 goes (SPEC §1): api.desktop_endpoint; else api.endpoint;
+// else https://workspace.{region}.myhuaweicloud.com; empty when none is set.
+std::string desktop_endpoint_for(const config::ApiConfig& api);
 
 // api.max_connections, request_timeout and tls; User-Agent jobwatch/<version>.
 PoolOptions pool_options_for(const config::ApiConfig& api);
@@ -54,28 +58,37 @@ class HttpJobApi final : public JobApi {
   // request is then prepared and sent once more before it counts as
   // unauthorized. Credentials that cannot be had answer unauthorized with
   // http_status 0.
-  void fetch(const std::string& project_id, const std::string& job_id, Callback done) override;
+  void fetch(model::Api api, const std::string& project_id, const std::string& job_id,
+             Callback done) override;
 
-  const HttpPool& pool() const { return pool_; }
-  HttpPool& pool() { return pool_; }  // close() at shutdown
+  // The pool of the Application Streaming endpoint (the desktop one, when it
+  // is another host, has its own).
+  const HttpPool& pool() const { return *routes_.front().pool; }
   void set_request_observer(RequestObserver observer) { observer_ = std::move(observer); }
   std::string auth_description() const { return auth_->describe(); }
   boost::json::object auth_stats() const { return auth_->stats(); }
 
-  HttpJobApi(boost::asio::any_io_executor executor, ParsedUrl endpoint, PoolOptions options,
-             std::unique_ptr<Authenticator> auth);
+  // `desktop` is the desktop-v2 endpoint; the same origin as `endpoint`
+  // shares its pool.
+  HttpJobApi(boost::asio::any_io_executor executor, ParsedUrl endpoint, ParsedUrl desktop,
+             PoolOptions options, std::unique_ptr<Authenticator> auth);
 
  private:
   struct Fetch;
+  // One upstream host and the path prefix its endpoint carried.
+  struct Route {
+    Origin origin;
+    std::string base_path;           // from an endpoint with a path: "/prefix", else empty
+    std::shared_ptr<HttpPool> pool;  // shared by routes to the same host
+  };
   void attempt(const std::shared_ptr<Fetch>& fetch);
   void on_result(const std::shared_ptr<Fetch>& fetch, HttpResult result);
+  Route& route_for(model::Api api);
 
   boost::asio::any_io_executor executor_;
-  Origin origin_;
-  std::string base_path_;  // from an endpoint with a path: "/prefix", else empty
   RequestObserver observer_;
-  HttpPool pool_;
-  // Declared after the pool so it goes first: its pending work refers to it.
+  std::vector<Route> routes_;  // [0] Application Streaming, [1] desktop
+  // Declared after the pools so it goes first: its pending work refers to it.
   std::unique_ptr<Authenticator> auth_;
 };
 

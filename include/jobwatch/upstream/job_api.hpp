@@ -14,9 +14,10 @@ class JobApi {
  public:
   using Callback = std::function<void(Answer)>;
   virtual ~JobApi() = default;
-  // GET /v1/{project_id}/job/{job_id}. `done` runs exactly once, on the
-  // event loop thread, never inside fetch() itself.
-  virtual void fetch(const std::string& project_id, const std::string& job_id, Callback done) = 0;
+  // The job's status from `api` (its path, host and body mapping). `done`
+  // runs exactly once, on the event loop thread, never inside fetch() itself.
+  virtual void fetch(model::Api api, const std::string& project_id, const std::string& job_id,
+                     Callback done) = 0;
 };
 
 }  // namespace jobwatch::upstream

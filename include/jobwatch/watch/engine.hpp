@@ -25,8 +25,14 @@
 
 namespace jobwatch::watch {
 
+// One job to watch and the API it lives in.
+struct WatchTarget {
+  JobRef job;  // project_id already resolved (never empty)
+  model::Api api = model::Api::app_v1;
+};
+
 struct WatchRequest {
-  std::vector<JobRef> jobs;  // project_id already resolved (never empty)
+  std::vector<WatchTarget> jobs;
   Labels labels;
   std::optional<std::chrono::milliseconds> deadline;  // default: poll.default_deadline
   uid_t submitter = 0;

@@ -1,4 +1,4 @@
-// The tracker turns successive JobDetail answers for one watch into the
+// The tracker turns successive JobSnapshot answers (any API) for one watch into the
 // terminal-transition events of SPEC §5. Pure: no clock, no I/O; the caller
 // keeps a TrackState beside each watch and passes the time in.
 #pragma once
@@ -10,7 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "jobwatch/model/job.hpp"
+#include "jobwatch/model/api.hpp"
+#include "jobwatch/model/snapshot.hpp"
 #include "jobwatch/model/time.hpp"
 #include "jobwatch/watch/event.hpp"
 #include "jobwatch/watch/watch_info.hpp"
@@ -45,16 +46,23 @@ struct Observation {
   std::uint32_t subjobs_done = 0;   // ... that are terminal
 };
 
+// What every event of a watch names besides the transition itself.
+struct EventSubject {
+  const JobRef& job;
+  model::Api api;
+  const Labels& labels;
+};
+
 // Feeds one parsed 200 answer. Emits one subjob.* event per subjob the first
 // time it is seen terminal, and job.* when the job turns terminal, which
 // finishes the watch: later calls emit nothing and leave `state` alone.
-Observation observe(TrackState& state, const JobRef& job, const Labels& labels,
-                    const model::JobDetail& detail, model::WallTime observed_at);
+Observation observe(TrackState& state, const EventSubject& subject,
+                    const model::JobSnapshot& snapshot, model::WallTime observed_at);
 
 // The watch.abandoned event; finishes the watch. nullopt when the watch has
 // already finished (its one final event is out). `last_job_json` is the last
-// JobDetail as received (carried as data.detail) or empty.
-std::optional<Event> abandon_event(TrackState& state, const JobRef& job, const Labels& labels,
+// answer as received (carried as data.detail) or empty.
+std::optional<Event> abandon_event(TrackState& state, const EventSubject& subject,
                                    AbandonReason reason, std::string_view error_code,
                                    std::string_view error_msg, model::WallTime now,
                                    std::string_view last_job_json);

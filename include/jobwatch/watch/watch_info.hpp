@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "jobwatch/model/api.hpp"
 #include "jobwatch/model/time.hpp"
 #include "jobwatch/watch/event.hpp"
 
@@ -36,10 +37,14 @@ bool is_finished(WatchState state);             // succeeded, failed, abandoned
 
 struct WatchInfo {
   JobRef job;
+  model::Api api = model::Api::app_v1;
+  std::string job_type;  // empty until an answer names it
   Labels labels;
   WatchState status = WatchState::pending;
   std::uint32_t subjobs_total = 0;
   std::uint32_t subjobs_done = 0;
+  // desktop-v2: the mean of the subjobs' `process` percentages, when given.
+  std::optional<std::uint8_t> progress;
   std::uint64_t polls = 0;
   std::optional<model::WallTime> last_poll_at;
   std::optional<model::WallTime> next_poll_at;

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "jobwatch/model/api.hpp"
 #include "jobwatch/model/time.hpp"
 #include "jobwatch/watch/tracker.hpp"
 #include "jobwatch/watch/watch_info.hpp"
@@ -23,6 +24,8 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 
 struct Watch {
   JobRef job;
+  model::Api api = model::Api::app_v1;
+  std::string job_type;  // as text (job_type_text), once an answer named it
   Labels labels;
   uid_t submitter = 0;
   model::WallTime created_at{};
@@ -31,6 +34,7 @@ struct Watch {
   TrackState track;
   std::uint32_t subjobs_total = 0;
   std::uint32_t subjobs_done = 0;
+  std::optional<std::uint8_t> progress;  // see WatchInfo::progress
   std::uint64_t polls = 0;
   std::optional<model::WallTime> last_poll_at;
   std::optional<model::WallTime> next_poll_at;  // wall-clock view of `due`, for List/Show
@@ -43,7 +47,7 @@ struct Watch {
   // answers for a previous occupant are recognised and dropped.
   std::uint32_t generation = 0;
   std::string last_error;
-  std::string last_job_json;  // the last JobDetail exactly as received
+  std::string last_job_json;  // the last answer's job object exactly as received
   std::optional<AbandonReason> abandon_reason;
   std::string final_event;  // the final event's document, once finished
   model::WallTime finished_at{};

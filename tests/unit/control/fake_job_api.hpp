@@ -9,7 +9,7 @@
 #include <string>
 #include <utility>
 
-#include "jobwatch/model/job.hpp"
+#include "jobwatch/model/app_v1.hpp"
 #include "jobwatch/upstream/job_api.hpp"
 
 namespace jobwatch::control::test {
@@ -23,7 +23,9 @@ class FakeJobApi : public upstream::JobApi {
     jobs_[job_id] = {status, subjobs_done, subjobs_total};
   }
 
-  void fetch(const std::string& project_id, const std::string& job_id, Callback done) override {
+  void fetch(model::Api api, const std::string& project_id, const std::string& job_id,
+             Callback done) override {
+    (void)api;
     ++fetches_;
     upstream::Answer answer;
     auto it = jobs_.find(job_id);
@@ -45,7 +47,7 @@ class FakeJobApi : public upstream::JobApi {
       auto parsed = model::parse_job_detail(job);
       answer.kind = upstream::AnswerKind::ok;
       answer.http_status = 200;
-      answer.job = std::get<model::JobDetail>(std::move(parsed));
+      answer.job = model::to_snapshot(std::get<model::JobDetail>(std::move(parsed)));
     }
     (void)project_id;
     boost::asio::post(executor_, [done = std::move(done), answer = std::move(answer)]() mutable {

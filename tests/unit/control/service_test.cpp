@@ -328,3 +328,60 @@ TEST_F(ServiceTest, ProgressIsCoalesced) {
   EXPECT_LE(wait->replies.size(), static_cast<std::size_t>(windows) + 2);
   EXPECT_GE(wait->replies.size(), 2u);  // the first one and at least one change
 }
+
+// SPEC §3: the API is a property of the watch; an unknown one, or another
+// than the watch has, is InvalidParameter `api`.
+TEST_F(ServiceTest, ApiIsPerWatchAndChecked) {
+  auto v2 = call("io.jobwatch.Watch", R"({"jobs":[{"job_id":"a","api":"app-v2"},
+                                                  {"job_id":"d","api":"desktop-v2"},
+                                                  {"job_id":"v1"}]})");
+  ASSERT_TRUE(v2->last().error.empty()) << v2->last().error;
+  const auto& watches = v2->last().parameters.at("watches").as_array();
+  EXPECT_EQ(watches[0].at("api"), "app-v2");
+  EXPECT_EQ(watches[1].at("api"), "desktop-v2");
+  EXPECT_EQ(watches[2].at("api"), "app-v1");  // api.default_api
+
+  for (const char* bad : {R"("app-v3")", R"("APP-V2")", "2", R"("")"}) {
+    auto r =
+        call("io.jobwatch.Watch", std::string(R"({"jobs":[{"job_id":"x","api":)") + bad + "}]}");
+    EXPECT_EQ(r->last().error, errors::invalid_parameter) << bad;
+    EXPECT_EQ(r->last().parameters.at("parameter"), "api") << bad;
+  }
+  EXPECT_FALSE(engine_.info({"proj", "x"}));
+
+  // Another API for a watched job; also inside one call.
+  auto other = call("io.jobwatch.Watch", R"({"jobs":[{"job_id":"a","api":"app-v1"}]})");
+  EXPECT_EQ(other->last().error, errors::invalid_parameter);
+  EXPECT_EQ(other->last().parameters.at("parameter"), "api");
+  auto twice = call("io.jobwatch.Watch", R"({"jobs":[{"job_id":"y","api":"app-v1"},
+                                                     {"job_id":"y","api":"app-v2"}]})");
+  EXPECT_EQ(twice->last().parameters.at("parameter"), "api");
+  EXPECT_FALSE(engine_.info({"proj", "y"}));
+
+  // Naming none matches whatever the watch has; naming the same is fine.
+  auto same =
+      call("io.jobwatch.Watch", R"({"jobs":[{"job_id":"a"},{"job_id":"d","api":"desktop-v2"}]})");
+  ASSERT_TRUE(same->last().error.empty());
+  EXPECT_EQ(same->last().parameters.at("watches").as_array()[0].at("created"), false);
+  EXPECT_EQ(same->last().parameters.at("watches").as_array()[0].at("api"), "app-v2");
+
+  EXPECT_TRUE(
+      call("io.jobwatch.Show", R"({"job_id":"d","api":"desktop-v2"})")->last().error.empty());
+  auto show = call("io.jobwatch.Show", R"({"job_id":"d","api":"app-v2"})");
+  EXPECT_EQ(show->last().parameters.at("parameter"), "api");
+  auto cancel = call("io.jobwatch.Cancel", R"({"jobs":[{"job_id":"d","api":"app-v1"}]})");
+  EXPECT_EQ(cancel->last().parameters.at("parameter"), "api");
+  EXPECT_TRUE(engine_.info({"proj", "d"}));
+  auto wait = call("io.jobwatch.Wait", R"({"jobs":[{"job_id":"a","api":"desktop-v2"}]})");
+  EXPECT_EQ(wait->last().parameters.at("parameter"), "api");
+}
+
+TEST_F(ServiceTest, DefaultApiComesFromTheConfig) {
+  config::Config config = fast_config();
+  config.api.default_api = model::Api::desktop_v2;
+  service_.reconfigure(config);
+  auto r = call("io.jobwatch.Watch", R"({"jobs":[{"job_id":"n"}]})");
+  ASSERT_TRUE(r->last().error.empty());
+  EXPECT_EQ(r->last().parameters.at("watches").as_array()[0].at("api"), "desktop-v2");
+  EXPECT_EQ(engine_.info({"proj", "n"})->api, model::Api::desktop_v2);
+}

@@ -81,11 +81,32 @@ TEST(EscapeForDisplay, NeverPassesControlCharactersThrough) {
 TEST(ParseJobs, ResolvesDefaultProjectAndDropsDuplicates) {
   auto jobs = parse_jobs(
       obj(R"({"jobs":[{"job_id":"a"},{"job_id":"b","project_id":"p2"},{"job_id":"a"}]})"), "p1");
-  ASSERT_TRUE((std::holds_alternative<std::vector<jobwatch::watch::JobRef>>(jobs)));
+  ASSERT_TRUE((std::holds_alternative<std::vector<JobSelector>>(jobs)));
   const auto& refs = std::get<0>(jobs);
   ASSERT_EQ(refs.size(), 2u);
-  EXPECT_EQ(refs[0], (jobwatch::watch::JobRef{"p1", "a"}));
-  EXPECT_EQ(refs[1], (jobwatch::watch::JobRef{"p2", "b"}));
+  EXPECT_EQ(refs[0].job, (jobwatch::watch::JobRef{"p1", "a"}));
+  EXPECT_EQ(refs[1].job, (jobwatch::watch::JobRef{"p2", "b"}));
+  EXPECT_FALSE(refs[0].api);  // not named: the service decides
+}
+
+TEST(ParseJobs, ApiIsAKnownNameOrInvalidParameterApi) {
+  auto jobs =
+      parse_jobs(obj(R"({"jobs":[{"job_id":"a","api":"app-v2"},{"job_id":"b","api":"desktop-v2"},
+                      {"job_id":"c","api":null},{"job_id":"a"}]})"),
+                 "p");
+  ASSERT_TRUE((std::holds_alternative<std::vector<JobSelector>>(jobs)));
+  const auto& refs = std::get<0>(jobs);
+  ASSERT_EQ(refs.size(), 3u);
+  EXPECT_EQ(refs[0].api, jobwatch::model::Api::app_v2);
+  EXPECT_EQ(refs[1].api, jobwatch::model::Api::desktop_v2);
+  EXPECT_FALSE(refs[2].api);
+  for (const char* text :
+       {R"({"jobs":[{"job_id":"a","api":"v2"}]})", R"({"jobs":[{"job_id":"a","api":["app-v2"]}]})",
+        R"({"jobs":[{"job_id":"a","api":"app-v1"},{"job_id":"a","api":"app-v2"}]})"}) {
+    auto bad = parse_jobs(obj(text), "p");
+    EXPECT_EQ(error_of(bad).error, errors::invalid_parameter) << text;
+    EXPECT_EQ(param_of(error_of(bad)), "api") << text;
+  }
 }
 
 TEST(ParseJobs, NoDefaultProjectIsInvalidParameter) {

@@ -49,14 +49,14 @@ TEST(SwappableJobApi, NewPollsGoToTheNewClientWhileTheOldOneFinishes) {
     old_server.stop();
     new_server.stop();
   };
-  api.fetch("p", "old", [&](upstream::Answer a) {
+  api.fetch(model::Api::app_v1, "p", "old", [&](upstream::Answer a) {
     EXPECT_EQ(a.kind, upstream::AnswerKind::ok) << a.describe();
     answered.push_back("old");
     stop_when_both();
   });
   api.replace(client_for(io, new_server));
   EXPECT_EQ(api.retired(), 1u);  // its poll is still out
-  api.fetch("p", "new", [&](upstream::Answer a) {
+  api.fetch(model::Api::app_v1, "p", "new", [&](upstream::Answer a) {
     EXPECT_EQ(a.kind, upstream::AnswerKind::ok) << a.describe();
     answered.push_back("new");
     stop_when_both();
@@ -75,7 +75,7 @@ TEST(SwappableJobApi, AnIdleClientIsReleasedAtOnce) {
   api.replace(client_for(io, server));
   EXPECT_EQ(api.retired(), 0u);
   bool done = false;
-  api.fetch("p", "j", [&](upstream::Answer a) {
+  api.fetch(model::Api::app_v1, "p", "j", [&](upstream::Answer a) {
     EXPECT_EQ(a.kind, upstream::AnswerKind::ok) << a.describe();
     done = true;
     server.stop();

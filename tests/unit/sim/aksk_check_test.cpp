@@ -75,6 +75,23 @@ TEST(SimAksk, SkewedClockAnswers0303WithItsDate) {
   EXPECT_EQ(get(sim, target, signed_headers(target, wall + 1000s, "SK"), wall).reply.status, 404u);
 }
 
+TEST(SimAksk, V2PathsAreVerifiedAgainstThePathRequested) {
+  Simulator sim = make_sim();
+  const SimTime now = test::epoch();
+  for (const std::string target : {"/v2/p/job/missing", "/v2/p/workspace-jobs/missing"}) {
+    EXPECT_EQ(get(sim, target, signed_headers(target, now, "SK"), now).reply.status, 404u)
+        << target;
+    // A signature for another path does not carry over.
+    const Reply moved = get(sim, target, signed_headers("/v1/p/job/missing", now, "SK"), now).reply;
+    EXPECT_EQ(moved.status, 401u) << target;
+    EXPECT_EQ(error_code(moved), "APIGW.0301");
+  }
+  const Reply swapped =
+      get(sim, "/v2/p/workspace-jobs/missing", signed_headers("/v2/p/job/missing", now, "SK"), now)
+          .reply;
+  EXPECT_EQ(swapped.status, 401u);
+}
+
 TEST(SimAksk, CliFlags) {
   auto parsed = parse_cli(
       {"--aksk-access-key", "AK", "--aksk-secret-key-file", "/f", "--clock-skew-s", "-1800"});

@@ -18,8 +18,8 @@ TEST(StoreOpen, FreshDatabaseGetsTheLatestSchemaVersion) {
     ASSERT_TRUE(store);
     EXPECT_EQ(store->path(), dir.db_path());
   }
-  EXPECT_EQ(raw_int(dir.db_path(), "PRAGMA user_version"), 1);
-  EXPECT_EQ(Store::schema_version, 1);
+  EXPECT_EQ(raw_int(dir.db_path(), "PRAGMA user_version"), 2);
+  EXPECT_EQ(Store::schema_version, 2);
   EXPECT_EQ(raw_text(dir.db_path(), "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(raw_int(dir.db_path(),
                     "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
@@ -59,17 +59,59 @@ TEST(StoreOpen, ReopenKeepsTheData) {
   auto rows = value_of(store->load_outbox());
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].event_id, "evt_1");
-  EXPECT_EQ(raw_int(dir.db_path(), "PRAGMA user_version"), 1);
+  EXPECT_EQ(raw_int(dir.db_path(), "PRAGMA user_version"), Store::schema_version);
+}
+
+// A store written before watches named their API (schema 1): its watches
+// come back as app-v1 watches, with nothing else lost.
+TEST(StoreOpen, SchemaOneWatchesBecomeAppV1) {
+  TempDir dir;
+  {
+    auto store = open_ok(dir.path());
+    ASSERT_TRUE(store);
+    StoredWatch old = minimal_watch("p", "j1", 1000);
+    old.polls = 7;
+    EXPECT_FALSE(store->write([&](Batch& batch) { batch.upsert_watch(old); }));
+  }
+  // Back to what schema 1 was: no api or job_type column.
+  raw_exec(dir.db_path(),
+           "ALTER TABLE watches DROP COLUMN api; ALTER TABLE watches DROP COLUMN job_type; "
+           "PRAGMA user_version = 1");
+  auto store = open_ok(dir.path());
+  ASSERT_TRUE(store);
+  EXPECT_EQ(raw_int(dir.db_path(), "PRAGMA user_version"), Store::schema_version);
+  auto watches = value_of(store->load_watches());
+  ASSERT_EQ(watches.size(), 1u);
+  EXPECT_EQ(watches[0].api, model::Api::app_v1);
+  EXPECT_EQ(watches[0].job_type, "");
+  EXPECT_EQ(watches[0].polls, 7u);
+}
+
+TEST(StoreOpen, UnknownApiInARowIsDamage) {
+  TempDir dir;
+  {
+    auto store = open_ok(dir.path());
+    ASSERT_TRUE(store);
+    EXPECT_FALSE(
+        store->write([](Batch& batch) { batch.upsert_watch(minimal_watch("p", "j", 1)); }));
+  }
+  raw_exec(dir.db_path(), "UPDATE watches SET api = 'app-v9'");
+  auto store = open_ok(dir.path());
+  ASSERT_TRUE(store);
+  auto loaded = store->load_watches();
+  ASSERT_TRUE(std::holds_alternative<StoreError>(loaded));
+  EXPECT_TRUE(contains(std::get<StoreError>(loaded).message, "unknown api 'app-v9'"));
 }
 
 TEST(StoreOpen, DatabaseFromANewerJobwatchIsRefused) {
   TempDir dir;
   { ASSERT_TRUE(open_ok(dir.path())); }
-  raw_exec(dir.db_path(), "PRAGMA user_version = 2");
+  const std::string newer = std::to_string(Store::schema_version + 1);
+  raw_exec(dir.db_path(), "PRAGMA user_version = " + newer);
   const std::string message = open_error(dir.path());
   EXPECT_TRUE(contains(message, dir.db_path()));
   EXPECT_TRUE(contains(message, "created by a newer jobwatch"));
-  EXPECT_EQ(raw_int(dir.db_path(), "PRAGMA user_version"), 2);  // left as it was
+  EXPECT_EQ(raw_int(dir.db_path(), "PRAGMA user_version"), Store::schema_version + 1);  // as it was
 }
 
 TEST(StoreOpen, GarbageFileIsNamedAndLeftAlone) {

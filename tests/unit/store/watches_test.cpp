@@ -11,6 +11,8 @@ using watch::WatchState;
 StoredWatch full_watch() {
   StoredWatch w;
   w.job = {"29dfe82ada564ac2b927e1ff036d9a9b", "job-\"quoted\"-ü"};
+  w.api = model::Api::desktop_v2;
+  w.job_type = "createDesktops";
   w.labels = {{"env", "prod"}, {"quote", "a \"b\" \\ c"}, {"team", "platform ⚙"}};
   w.submitter = 1001;
   w.created_at = at_ms(1'700'000'000'123);

@@ -76,8 +76,8 @@ TEST(Classify, OkCarriesTheJob) {
   auto answer = classify_response(200, "", seed_body, now);
   ASSERT_EQ(answer.kind, AnswerKind::ok);
   ASSERT_TRUE(answer.job.has_value());
-  EXPECT_EQ(answer.job->job_id, "575768277444198400");
-  EXPECT_EQ(answer.job->job_status, model::JobStatus::failed);
+  EXPECT_EQ(answer.job->id, "575768277444198400");
+  EXPECT_EQ(answer.job->status, model::JobStatus::failed);
   EXPECT_TRUE(answer.error_msg.empty());
   EXPECT_EQ(answer.describe(), "HTTP 200");
 }

@@ -83,7 +83,7 @@ class HttpJobApiTest : public ::testing::Test {
                    const std::string& job = "job1") {
     Answer answer;
     bool inside = true;
-    api.fetch(project, job, [&](Answer a) {
+    api.fetch(model::Api::app_v1, project, job, [&](Answer a) {
       EXPECT_FALSE(inside) << "callback ran inside fetch()";
       answer = std::move(a);
       server.stop();
@@ -104,8 +104,8 @@ TEST_F(HttpJobApiTest, FetchesAndParsesAJob) {
   auto answer = fetch_one(*api, server);
   ASSERT_EQ(answer.kind, AnswerKind::ok) << answer.describe();
   ASSERT_TRUE(answer.job);
-  EXPECT_EQ(answer.job->job_id, "job1");
-  EXPECT_EQ(answer.job->job_status, model::JobStatus::handling);
+  EXPECT_EQ(answer.job->id, "job1");
+  EXPECT_EQ(answer.job->status, model::JobStatus::handling);
 
   ASSERT_EQ(server.requests().size(), 1u);
   const auto& m = server.requests()[0].message;
@@ -180,9 +180,9 @@ TEST_F(HttpJobApiTest, TransportFailuresBecomeTimeoutOrReset) {
   });
   Answer first;
   Answer second;
-  api->fetch("p", "j", [&](Answer a) {
+  api->fetch(model::Api::app_v1, "p", "j", [&](Answer a) {
     first = std::move(a);
-    api->fetch("p", "j", [&](Answer b) {
+    api->fetch(model::Api::app_v1, "p", "j", [&](Answer b) {
       second = std::move(b);
       server.stop();
     });
@@ -281,7 +281,7 @@ TEST_F(HttpJobApiTest, ManyFetchesShareThePool) {
   int ok = 0;
   int done = 0;
   for (int i = 0; i < 20; ++i) {
-    api->fetch("p", "job" + std::to_string(i), [&](Answer a) {
+    api->fetch(model::Api::app_v1, "p", "job" + std::to_string(i), [&](Answer a) {
       ok += a.kind == AnswerKind::ok;
       if (++done == 20) server.stop();
     });
@@ -312,6 +312,71 @@ TEST_F(HttpJobApiTest, CreateReportsConfigProblems) {
   api.region = "cn-north-4";
   EXPECT_TRUE(create(api));  // nothing is contacted before the first fetch
   ASSERT_TRUE(run_to_completion(io));
+}
+
+}  // namespace
+}  // namespace jobwatch::upstream
+
+namespace jobwatch::upstream {
+namespace {
+
+// Each API has its own path and body mapping; desktop-v2 goes to
+// api.desktop_endpoint when one is set, on a pool of its own.
+TEST_F(HttpJobApiTest, EachApiHasItsPathAndDesktopItsEndpoint) {
+  const std::string app_v2_body =
+      R"({"id": "job1", "status": "RUNNING", "job_type": "CREATE_SERVER"})";
+  const std::string desktop_body = R"({"id": "job1", "status": "SUCCESS", "sub_jobs_total": 0})";
+  FakeHttpServer app(io, [&](const FakeRequest& r) {
+    if (r.message.target() == "/v2/proj1/job/job1") return respond_json(200, app_v2_body);
+    return respond_json(404, "{}");
+  });
+  FakeHttpServer desktop(io, [&](const FakeRequest& r) {
+    if (r.message.target() == "/v2/proj1/workspace-jobs/job1")
+      return respond_json(200, desktop_body);
+    return respond_json(404, "{}");
+  });
+  auto config = api_for(app);
+  config.desktop_endpoint = desktop.url() + "/";
+  auto api = create(config);
+  ASSERT_TRUE(api);
+
+  Answer app_answer;
+  Answer desktop_answer;
+  int answered = 0;
+  api->fetch(model::Api::app_v2, "proj1", "job1", [&](Answer a) {
+    app_answer = std::move(a);
+    if (++answered == 2) app.stop(), desktop.stop();
+  });
+  api->fetch(model::Api::desktop_v2, "proj1", "job1", [&](Answer a) {
+    desktop_answer = std::move(a);
+    if (++answered == 2) app.stop(), desktop.stop();
+  });
+  EXPECT_TRUE(run_to_completion(io));
+  ASSERT_EQ(app_answer.kind, AnswerKind::ok) << app_answer.describe();
+  ASSERT_EQ(desktop_answer.kind, AnswerKind::ok) << desktop_answer.describe();
+  EXPECT_EQ(app_answer.job->status, model::JobStatus::handling);
+  EXPECT_EQ(app_answer.job->upstream_status, "RUNNING");
+  EXPECT_EQ(desktop_answer.job->status, model::JobStatus::successful);
+  ASSERT_EQ(app.requests().size(), 1u);
+  ASSERT_EQ(desktop.requests().size(), 1u);
+  EXPECT_EQ(app.requests()[0].message.target(), "/v2/proj1/job/job1");
+  EXPECT_EQ(desktop.requests()[0].message.target(), "/v2/proj1/workspace-jobs/job1");
+  EXPECT_EQ(desktop.requests()[0].message[http::field::host],
+            "127.0.0.1:" + std::to_string(desktop.port()));
+}
+
+TEST_F(HttpJobApiTest, DesktopEndpointDefaults) {
+  config::ApiConfig api;
+  api.region = "cn-north-4";
+  EXPECT_EQ(endpoint_for(api), "https://appstream.cn-north-4.myhuaweicloud.com");
+  EXPECT_EQ(desktop_endpoint_for(api), "https://workspace.cn-north-4.myhuaweicloud.com");
+  api.region.clear();
+  api.endpoint = "https://gw.example.test/";
+  EXPECT_EQ(desktop_endpoint_for(api), "https://gw.example.test");  // api.endpoint serves all
+  api.desktop_endpoint = "https://desk.example.test";
+  EXPECT_EQ(desktop_endpoint_for(api), "https://desk.example.test");
+  api.desktop_endpoint = "https://desk.example.test/?q=1";
+  EXPECT_NE(create_error(api).find("api.desktop_endpoint"), std::string::npos);
 }
 
 }  // namespace

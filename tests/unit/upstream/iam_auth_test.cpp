@@ -191,7 +191,8 @@ TEST_F(IamAuthTest, UnauthorizedBurstCostsOneRefresh) {
   auto fetch_all = [&](int n) {
     std::vector<Answer> answers;
     for (int i = 0; i < n; ++i) {
-      job_api.fetch("proj1", "job1", [&](Answer a) { answers.push_back(std::move(a)); });
+      job_api.fetch(model::Api::app_v1, "proj1", "job1",
+                    [&](Answer a) { answers.push_back(std::move(a)); });
     }
     EXPECT_TRUE(run_until([&] { return answers.size() == static_cast<std::size_t>(n); }));
     return answers;

@@ -238,3 +238,89 @@ TEST_F(EngineTest, ChangeListenersSeeProgress) {
 
 }  // namespace
 }  // namespace jobwatch::watch
+
+namespace jobwatch::watch {
+namespace {
+
+// The API is the watch's: every poll names it, and its answers are read by
+// that API's mapping (here a desktop-v2 body with string statuses).
+TEST_F(EngineTest, PollsNameTheWatchsApiAndTrackV2Statuses) {
+  const std::string running = R"({"id": "d1", "job_type": "createDesktops", "status": "RUNNING",
+    "sub_jobs_total": 2, "sub_jobs": [
+      {"id": "s1", "status": "ROLLBACK", "process": 30}, {"id": "s2", "status": "RUNNING", "process": 50}]})";
+  const std::string ended = R"({"id": "d1", "job_type": "createDesktops", "status": "FAILED",
+    "job_error_code": "WKS.0040", "fail_reason": "desktop creation failed",
+    "end_time": "2026-11-28T12:00:00.250Z", "sub_jobs_total": 2, "sub_jobs": [
+      {"id": "s1", "status": "FAILED", "error_code": "WKS.1", "fail_reason": "rolled back"},
+      {"id": "s2", "status": "SUCCESS", "process": 100}]})";
+  api_.script("d1", [&](int n) {
+    return upstream::classify_response(200, "", n == 0 ? running : ended,
+                                       std::chrono::system_clock::now(), model::Api::desktop_v2);
+  });
+  make_engine();
+  WatchRequest request;
+  request.jobs = {{{project, "d1"}, model::Api::desktop_v2}};
+  ASSERT_TRUE(std::holds_alternative<std::vector<WatchInfo>>(engine_->watch(request)));
+  std::vector<WatchInfo> changes;
+  engine_->subscribe_changes([&](const WatchInfo& info) { changes.push_back(info); });
+  ASSERT_TRUE(run_until_finished({"d1"}));
+  EXPECT_EQ(api_.api_of("d1"), model::Api::desktop_v2);
+  ASSERT_GE(changes.size(), 2u);
+  EXPECT_EQ(changes.front().status, WatchState::handling);
+  EXPECT_EQ(changes.front().progress, 40);
+  EXPECT_EQ(changes.front().job_type, "createDesktops");
+  EXPECT_EQ(changes.front().subjobs_total, 2u);
+  const auto info = *engine_->info({project, "d1"});
+  EXPECT_EQ(info.api, model::Api::desktop_v2);
+  EXPECT_EQ(info.status, WatchState::failed);
+  EXPECT_EQ(info.progress, 100);
+
+  ASSERT_EQ(events_.size(), 3u);
+  EXPECT_EQ(events_[0].type, EventType::subjob_failed);
+  EXPECT_EQ(events_[1].type, EventType::subjob_succeeded);
+  EXPECT_EQ(events_[2].type, EventType::job_failed);
+  const auto doc = boost::json::parse(events_[2].document).as_object();
+  const auto& data = doc.at("data").as_object();
+  EXPECT_EQ(data.at("api"), "desktop-v2");
+  EXPECT_EQ(data.at("job_type"), "createDesktops");
+  EXPECT_EQ(data.at("status"), "failed");
+  EXPECT_EQ(data.at("status_code"), 0);
+  EXPECT_EQ(data.at("upstream_status"), "FAILED");
+  EXPECT_EQ(data.at("previous_status"), "handling");
+  EXPECT_EQ(data.at("execute_code"), "WKS.0040");
+  EXPECT_EQ(data.at("execute_message"), "desktop creation failed");
+  const auto sub = boost::json::parse(events_[0].document).at("data").as_object();
+  EXPECT_EQ(sub.at("upstream_status"), "FAILED");
+  EXPECT_EQ(sub.at("previous_status"), "handling");  // ROLLBACK means handling
+  EXPECT_EQ(sub.at("execute_code"), "WKS.1");
+  EXPECT_EQ(sub.at("execute_message"), "rolled back");
+}
+
+// An undocumented status is a protocol error for that poll: last_error says
+// so, the watch is polled again and nothing ends.
+TEST_F(EngineTest, UndocumentedStatusIsPolledAgain) {
+  api_.script("u", [](int n) {
+    const std::string body =
+        n < 2 ? R"({"id": "u", "status": "PAUSED"})" : R"({"id": "u", "status": "SUCCESS"})";
+    return upstream::classify_response(200, "", body, std::chrono::system_clock::now(),
+                                       model::Api::app_v2);
+  });
+  make_engine();
+  WatchRequest request;
+  request.jobs = {{{project, "u"}, model::Api::app_v2}};
+  ASSERT_TRUE(std::holds_alternative<std::vector<WatchInfo>>(engine_->watch(request)));
+  ASSERT_TRUE(run_until([&] {
+    return api_.fetches("u") >= 1 && !engine_->info({project, "u"})->last_error.empty();
+  }));
+  EXPECT_NE(engine_->info({project, "u"})->last_error.find("unknown value \"PAUSED\""),
+            std::string::npos);
+  EXPECT_FALSE(engine_->finished({project, "u"}));
+  ASSERT_TRUE(run_until_finished({"u"}));
+  EXPECT_EQ(api_.fetches("u"), 3);
+  ASSERT_EQ(events_.size(), 1u);
+  EXPECT_EQ(events_[0].type, EventType::job_succeeded);
+  EXPECT_TRUE(engine_->info({project, "u"})->last_error.empty());
+}
+
+}  // namespace
+}  // namespace jobwatch::watch

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,8 +28,10 @@ class ScriptedApi final : public upstream::JobApi {
   void script(const std::string& job_id, Script script) { scripts_[job_id] = std::move(script); }
   void set_latency(std::chrono::milliseconds latency) { latency_ = latency; }
 
-  void fetch(const std::string& project_id, const std::string& job_id, Callback done) override {
+  void fetch(model::Api api, const std::string& project_id, const std::string& job_id,
+             Callback done) override {
     (void)project_id;
+    apis_[job_id] = api;
     const int previous = fetches_[job_id]++;
     ++total_;
     ++in_flight_;
@@ -51,6 +54,12 @@ class ScriptedApi final : public upstream::JobApi {
     return it == fetches_.end() ? 0 : it->second;
   }
   int total() const { return total_; }
+  // The API the last fetch of `job_id` named.
+  std::optional<model::Api> api_of(const std::string& job_id) const {
+    auto it = apis_.find(job_id);
+    if (it == apis_.end()) return std::nullopt;
+    return it->second;
+  }
   int max_in_flight() const { return max_in_flight_; }
   const std::vector<std::chrono::steady_clock::time_point>& fetch_times() const {
     return fetch_times_;
@@ -60,6 +69,7 @@ class ScriptedApi final : public upstream::JobApi {
   boost::asio::io_context& io_;
   std::map<std::string, Script> scripts_;
   std::map<std::string, int> fetches_;
+  std::map<std::string, model::Api> apis_;
   std::chrono::milliseconds latency_{1};
   int total_ = 0;
   int in_flight_ = 0;

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "jobwatch/model/app_v1.hpp"
+
 namespace jobwatch::watch {
 namespace {
 
@@ -19,13 +21,13 @@ const JobRef kJob{"proj1", "job1"};
 const Labels kLabels{{"env", "prod"}, {"team", "video"}};
 const model::WallTime kT0{sys_days{2026y / 11 / 28} + 12h + 1min + 2s};
 
-model::JobDetail detail_from(const std::string& text) {
+model::JobSnapshot detail_from(const std::string& text) {
   auto result = model::parse_job_detail(json::parse(text).as_object());
   if (auto* error = std::get_if<model::ParseError>(&result)) {
     ADD_FAILURE() << error->message;
     return {};
   }
-  return std::get<model::JobDetail>(std::move(result));
+  return model::to_snapshot(std::get<model::JobDetail>(std::move(result)));
 }
 
 std::string sub(const std::string& id, int status, const std::string& extra = "") {
@@ -33,8 +35,8 @@ std::string sub(const std::string& id, int status, const std::string& extra = ""
          extra + "}";
 }
 
-model::JobDetail answer(int status, const std::vector<std::string>& subs = {},
-                        const std::string& extra = "") {
+model::JobSnapshot answer(int status, const std::vector<std::string>& subs = {},
+                          const std::string& extra = "") {
   std::string text = R"({"job_id": "job1", "job_type": 1, "job_status": )" + std::to_string(status);
   if (!subs.empty()) {
     text += R"(, "sub_jobs": [)";
@@ -51,8 +53,8 @@ json::object data(const Event& event) {
   return doc(event).at("data").as_object();
 }
 
-Observation feed(TrackState& state, const model::JobDetail& detail, model::WallTime at = kT0) {
-  return observe(state, kJob, kLabels, detail, at);
+Observation feed(TrackState& state, const model::JobSnapshot& detail, model::WallTime at = kT0) {
+  return observe(state, {kJob, model::Api::app_v1, kLabels}, detail, at);
 }
 
 TEST(Tracker, NoEventsWhileRunning) {
@@ -154,7 +156,8 @@ TEST(Tracker, ExactlyOneFinalEvent) {
   }
   EXPECT_EQ(state, frozen);
   // And no abandonment after the job's own end.
-  EXPECT_FALSE(abandon_event(state, kJob, kLabels, AbandonReason::deadline, "", "", kT0, ""));
+  EXPECT_FALSE(abandon_event(state, {kJob, model::Api::app_v1, kLabels}, AbandonReason::deadline,
+                             "", "", kT0, ""));
   EXPECT_EQ(state, frozen);
 }
 
@@ -235,10 +238,10 @@ TEST(Tracker, SubjobEventData) {
   const json::object d = data(obs.events[0]);
   std::vector<std::string> keys;
   for (const auto& item : d) keys.emplace_back(item.key());
-  EXPECT_EQ(keys,
-            (std::vector<std::string>{"project_id", "job_id", "subjob_id", "status", "status_code",
-                                      "previous_status", "labels", "observed_at", "begin_time",
-                                      "end_time", "execute_code", "execute_message", "detail"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{
+                      "project_id", "job_id", "subjob_id", "api", "job_type", "status",
+                      "status_code", "upstream_status", "previous_status", "labels", "observed_at",
+                      "begin_time", "end_time", "execute_code", "execute_message", "detail"}));
   EXPECT_EQ(d.at("project_id"), "proj1");
   EXPECT_EQ(d.at("job_id"), "job1");
   EXPECT_EQ(d.at("subjob_id"), "s1");
@@ -257,9 +260,12 @@ TEST(Tracker, JobEventDataOmitsWhatTheDetailLacks) {
   const json::object d = data(obs.events[0]);
   std::vector<std::string> keys;
   for (const auto& item : d) keys.emplace_back(item.key());
-  EXPECT_EQ(keys, (std::vector<std::string>{"project_id", "job_id", "status", "status_code",
-                                            "previous_status", "labels", "observed_at",
-                                            "execute_code", "detail"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"project_id", "job_id", "api", "job_type", "status",
+                                            "status_code", "upstream_status", "previous_status",
+                                            "labels", "observed_at", "execute_code", "detail"}));
+  EXPECT_EQ(d.at("api"), "app-v1");
+  EXPECT_EQ(d.at("job_type"), 1);         // as the API sent it
+  EXPECT_EQ(d.at("upstream_status"), 1);  // app-v1's code
   EXPECT_EQ(d.at("status"), "succeeded");
   EXPECT_EQ(d.at("status_code"), 1);
   EXPECT_EQ(d.at("execute_code"), "");
@@ -274,7 +280,7 @@ TEST(Tracker, DetailIsVerbatim) {
   TrackState state;
   const auto obs = feed(state, final_answer);
   ASSERT_EQ(obs.events.size(), 2u);
-  const auto& sub_raw = (*final_answer.sub_jobs)[0].raw;
+  const auto& sub_raw = final_answer.subjobs[0].raw;
   EXPECT_EQ(json::serialize(data(obs.events[0]).at("detail")), json::serialize(sub_raw));
   EXPECT_EQ(json::serialize(data(obs.events[1]).at("detail")), json::serialize(final_answer.raw));
   // The document embeds the serialized raw object byte for byte.
@@ -304,7 +310,7 @@ TEST(Tracker, LabelsAreCopied) {
     EXPECT_EQ(data(e).at("labels").as_object(), (json::object{{"env", "prod"}, {"team", "video"}}));
   }
   TrackState bare;
-  const auto none = observe(bare, kJob, {}, answer(0), kT0);
+  const auto none = observe(bare, {kJob, model::Api::app_v1, {}}, answer(0), kT0);
   ASSERT_EQ(none.events.size(), 1u);
   EXPECT_TRUE(data(none.events[0]).at("labels").as_object().empty());
 }
@@ -323,8 +329,8 @@ TEST(Tracker, AbandonEvent) {
   TrackState state;
   const std::string last = R"({"job_id": "job1", "job_status": 2, "x": [1, 2]})";
   feed(state, detail_from(last));
-  const auto event = abandon_event(state, kJob, kLabels, AbandonReason::rejected, "WKS.0403",
-                                   "forbidden", kT0, last);
+  const auto event = abandon_event(state, {kJob, model::Api::app_v1, kLabels},
+                                   AbandonReason::rejected, "WKS.0403", "forbidden", kT0, last);
   ASSERT_TRUE(event);
   EXPECT_EQ(event->type, EventType::watch_abandoned);
   EXPECT_EQ(event->id, event_id("proj1", "job1", "", EventType::watch_abandoned));
@@ -332,9 +338,9 @@ TEST(Tracker, AbandonEvent) {
   const json::object d = data(*event);
   std::vector<std::string> keys;
   for (const auto& item : d) keys.emplace_back(item.key());
-  EXPECT_EQ(keys,
-            (std::vector<std::string>{"project_id", "job_id", "reason", "labels", "observed_at",
-                                      "error_code", "error_msg", "previous_status", "detail"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"project_id", "job_id", "api", "reason", "labels",
+                                            "observed_at", "error_code", "error_msg",
+                                            "previous_status", "detail"}));
   EXPECT_EQ(d.at("reason"), "rejected");
   EXPECT_EQ(d.at("error_code"), "WKS.0403");
   EXPECT_EQ(d.at("error_msg"), "forbidden");
@@ -345,7 +351,8 @@ TEST(Tracker, AbandonEvent) {
 
   EXPECT_TRUE(state.finished);
   EXPECT_EQ(watch_state(state), WatchState::abandoned);
-  EXPECT_FALSE(abandon_event(state, kJob, kLabels, AbandonReason::deadline, "", "", kT0, ""));
+  EXPECT_FALSE(abandon_event(state, {kJob, model::Api::app_v1, kLabels}, AbandonReason::deadline,
+                             "", "", kT0, ""));
   const auto obs = feed(state, answer(1));
   EXPECT_TRUE(obs.events.empty());
   EXPECT_EQ(obs.new_state, WatchState::abandoned);
@@ -353,7 +360,8 @@ TEST(Tracker, AbandonEvent) {
 
 TEST(Tracker, AbandonBeforeAnyAnswer) {
   TrackState state;
-  const auto event = abandon_event(state, kJob, {}, AbandonReason::not_found, "", "", kT0, "");
+  const auto event = abandon_event(state, {kJob, model::Api::app_v1, {}}, AbandonReason::not_found,
+                                   "", "", kT0, "");
   ASSERT_TRUE(event);
   const json::object d = data(*event);
   EXPECT_EQ(d.at("reason"), "not_found");
@@ -363,8 +371,8 @@ TEST(Tracker, AbandonBeforeAnyAnswer) {
   EXPECT_FALSE(d.contains("detail"));
 
   TrackState other;
-  const auto garbled =
-      abandon_event(other, kJob, {}, AbandonReason::deadline, "", "", kT0, "{not json");
+  const auto garbled = abandon_event(other, {kJob, model::Api::app_v1, {}}, AbandonReason::deadline,
+                                     "", "", kT0, "{not json");
   ASSERT_TRUE(garbled);
   EXPECT_FALSE(data(*garbled).contains("detail"));
 }
@@ -380,7 +388,7 @@ TEST(TrackStateJson, RoundTrips) {
   TrackState empty;
   EXPECT_EQ(track_state_from_json(to_json(empty)), empty);
 
-  abandon_event(state, kJob, {}, AbandonReason::deadline, "", "", kT0, "");
+  abandon_event(state, {kJob, model::Api::app_v1, {}}, AbandonReason::deadline, "", "", kT0, "");
   EXPECT_EQ(track_state_from_json(to_json(state)), state);
 }
 

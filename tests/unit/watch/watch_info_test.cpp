@@ -15,8 +15,8 @@ std::set<std::string> keys_of(const boost::json::object& obj) {
   return keys;
 }
 
-const std::set<std::string> kRequired{"job_id",        "project_id",   "labels", "status",
-                                      "subjobs_total", "subjobs_done", "polls"};
+const std::set<std::string> kRequired{"job_id", "project_id",    "api",          "labels",
+                                      "status", "subjobs_total", "subjobs_done", "polls"};
 
 TEST(WatchInfoJson, MinimalHasOnlyTheRequiredKeys) {
   WatchInfo info;
@@ -26,6 +26,7 @@ TEST(WatchInfoJson, MinimalHasOnlyTheRequiredKeys) {
   EXPECT_EQ(obj.at("job_id"), "job1");
   EXPECT_EQ(obj.at("project_id"), "proj");
   EXPECT_EQ(obj.at("status"), "pending");
+  EXPECT_EQ(obj.at("api"), "app-v1");
   EXPECT_TRUE(obj.at("labels").as_object().empty());
   EXPECT_EQ(obj.at("subjobs_total"), 0);
   EXPECT_EQ(obj.at("subjobs_done"), 0);
@@ -36,6 +37,9 @@ TEST(WatchInfoJson, FullHasExactlyTheSpecKeys) {
   using namespace std::chrono;
   WatchInfo info;
   info.job = {"proj", "job1"};
+  info.api = model::Api::desktop_v2;
+  info.job_type = "createDesktops";
+  info.progress = 42;
   info.labels = {{"env", "prod"}, {"team", "a"}};
   info.status = WatchState::handling;
   info.subjobs_total = 3;
@@ -49,8 +53,12 @@ TEST(WatchInfoJson, FullHasExactlyTheSpecKeys) {
 
   const auto obj = to_json(info);
   std::set<std::string> expected = kRequired;
-  expected.insert({"last_poll_at", "next_poll_at", "expected_end_time", "last_error"});
+  expected.insert(
+      {"last_poll_at", "next_poll_at", "expected_end_time", "last_error", "job_type", "progress"});
   EXPECT_EQ(keys_of(obj), expected);
+  EXPECT_EQ(obj.at("api"), "desktop-v2");
+  EXPECT_EQ(obj.at("job_type"), "createDesktops");
+  EXPECT_EQ(obj.at("progress"), 42);
   EXPECT_EQ(obj.at("status"), "handling");
   EXPECT_EQ(obj.at("labels").as_object(), (boost::json::object{{"env", "prod"}, {"team", "a"}}));
   EXPECT_EQ(obj.at("subjobs_total"), 3);

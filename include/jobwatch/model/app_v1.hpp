@@ -1,5 +1,5 @@
-// The ShowJob API model (seed tables 3-7): what GET /v1/{project}/job/{id}
-// answers, mapped field by field. Optional fields stay absent when the API
+// app-v1, the ShowJob API (seed tables 3-7): what GET /v1/{project}/job/{id}
+// answers, mapped field by field, and its JobSnapshot. Optional fields stay absent when the API
 // leaves them out; the verbatim JSON is kept beside the parsed fields so
 // events can carry the detail exactly as received.
 #pragma once
@@ -12,16 +12,9 @@
 #include <variant>
 #include <vector>
 
+#include "jobwatch/model/snapshot.hpp"
+
 namespace jobwatch::model {
-
-// job_status as the API encodes it. Only these four values are valid;
-// anything else is a protocol error for that poll.
-enum class JobStatus : std::int8_t { failed = 0, successful = 1, handling = 2, initializing = 3 };
-
-bool is_terminal(JobStatus status);
-// "failed", "succeeded", "handling", "initializing" (SPEC §3 WatchInfo.status words).
-std::string_view status_word(JobStatus status);
-std::optional<JobStatus> status_from_code(std::int64_t code);
 
 // Table 7.
 struct RelativeResource {
@@ -80,12 +73,6 @@ struct JobDetail {
   boost::json::object raw;  // the JobDetail object exactly as received
 };
 
-// Why a 200 body could not be used. The poll that got it is classified as
-// malformed; the watch carries on.
-struct ParseError {
-  std::string message;  // e.g. "job.sub_jobs[2].job_status: unknown value 7"
-};
-
 using ParseResult = std::variant<JobDetail, ParseError>;
 
 // Parses a ShowJob 200 body: {"job": JobDetail}. Unknown fields are ignored,
@@ -100,5 +87,11 @@ boost::json::object to_json(const JobDetail& job);
 boost::json::object to_json(const SubJobInfo& sub);
 boost::json::object to_json(const JobResourceInfo& entity);
 boost::json::object to_json(const RelativeResource& resource);
+
+// The common view: job_status is already a meaning; `raw` falls back to
+// to_json() for a hand-built detail, so events always carry a detail.
+JobSnapshot to_snapshot(JobDetail job);
+// parse_show_job_response, then to_snapshot: the app-v1 row of api.cpp.
+SnapshotResult parse_app_v1(std::string_view body);
 
 }  // namespace jobwatch::model

@@ -1,5 +1,5 @@
 // ShowJob response mapping: seed example, every field, tolerance and errors.
-#include "jobwatch/model/job.hpp"
+#include "jobwatch/model/app_v1.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
-// ShowJob model: status helpers and the JSON -> JobDetail mapping (tables 3-7).
-#include "jobwatch/model/job.hpp"
+// app-v1 (ShowJob, seed tables 3-7): JSON -> JobDetail -> JobSnapshot.
+#include "jobwatch/model/app_v1.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -8,207 +8,29 @@
 #include <limits>
 #include <utility>
 
+#include "field_reader.hpp"
+#include "resource_info.hpp"
+
 namespace jobwatch::model {
 
 namespace json = boost::json;
-
-bool is_terminal(JobStatus status) {
-  return status == JobStatus::failed || status == JobStatus::successful;
-}
-
-std::string_view status_word(JobStatus status) {
-  switch (status) {
-    case JobStatus::failed:
-      return "failed";
-    case JobStatus::successful:
-      return "succeeded";
-    case JobStatus::handling:
-      return "handling";
-    case JobStatus::initializing:
-      return "initializing";
-  }
-  return "unknown";
-}
-
-std::optional<JobStatus> status_from_code(std::int64_t code) {
-  switch (code) {
-    case 0:
-      return JobStatus::failed;
-    case 1:
-      return JobStatus::successful;
-    case 2:
-      return JobStatus::handling;
-    case 3:
-      return JobStatus::initializing;
-    default:
-      return std::nullopt;
-  }
-}
+using detail::FieldReader;
+using detail::kind_name;
 
 namespace {
 
-std::string_view kind_name(const json::value& v) {
-  switch (v.kind()) {
-    case json::kind::null:
-      return "null";
-    case json::kind::bool_:
-      return "boolean";
-    case json::kind::int64:
-    case json::kind::uint64:
-    case json::kind::double_:
-      return "number";
-    case json::kind::string:
-      return "string";
-    case json::kind::array:
-      return "array";
-    case json::kind::object:
-      return "object";
+// job_status: one of the four integer codes.
+void required_status(FieldReader& r, std::string_view key, JobStatus& out) {
+  std::optional<std::int64_t> code;
+  r.integer(key, code);
+  if (!r.ok()) return;
+  if (!code) return r.fail(key, "missing");
+  if (auto status = status_from_code(*code)) {
+    out = *status;
+  } else {
+    r.fail(key, "unknown value " + std::to_string(*code));
   }
-  return "value";
 }
-
-// JSON does not tell integers from reals, so an integral double (1.0, 1e0)
-// is accepted where the table says Integer; 1.5 is not.
-std::optional<std::int64_t> as_integer(const json::value& v) {
-  if (const auto* i = v.if_int64()) return *i;
-  if (const auto* u = v.if_uint64()) {
-    if (*u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-      return static_cast<std::int64_t>(*u);
-    }
-    return std::nullopt;
-  }
-  if (const auto* d = v.if_double()) {
-    // 2^63 is exactly representable; anything at or beyond it does not fit.
-    if (std::isfinite(*d) && std::trunc(*d) == *d && *d >= -9223372036854775808.0 &&
-        *d < 9223372036854775808.0) {
-      return static_cast<std::int64_t>(*d);
-    }
-  }
-  return std::nullopt;
-}
-
-// Reads the fields of one JSON object. The first problem wins: later reads
-// do nothing once `error` is set, so callers check ok() once at the end.
-class FieldReader {
- public:
-  FieldReader(const json::object& obj, std::string path, std::string& error)
-      : obj_(obj), path_(std::move(path)), error_(error) {}
-
-  bool ok() const { return error_.empty(); }
-  std::string child_path(std::string_view key) const { return path_ + "." + std::string(key); }
-
-  void str(std::string_view key, std::optional<std::string>& out) {
-    const json::value* v = get(key);
-    if (!v) return;
-    if (const auto* s = v->if_string()) {
-      out.emplace(s->data(), s->size());
-    } else {
-      wrong_type(key, "string", *v);
-    }
-  }
-
-  void integer(std::string_view key, std::optional<std::int64_t>& out) {
-    const json::value* v = get(key);
-    if (!v) return;
-    if (auto i = as_integer(*v)) {
-      out = *i;
-    } else {
-      wrong_type(key, "integer", *v);
-    }
-  }
-
-  void number(std::string_view key, std::optional<double>& out) {
-    const json::value* v = get(key);
-    if (!v) return;
-    if (const auto* d = v->if_double()) {
-      out = *d;
-    } else if (const auto* i = v->if_int64()) {
-      out = static_cast<double>(*i);
-    } else if (const auto* u = v->if_uint64()) {
-      out = static_cast<double>(*u);
-    } else {
-      wrong_type(key, "number", *v);
-    }
-  }
-
-  void object(std::string_view key, std::optional<json::object>& out) {
-    const json::value* v = get(key);
-    if (!v) return;
-    if (const auto* o = v->if_object()) {
-      out = *o;
-    } else {
-      wrong_type(key, "object", *v);
-    }
-  }
-
-  // parse_element(const json::object&, std::string path, std::string& error) -> T
-  template <class T, class ParseElement>
-  void array(std::string_view key, std::optional<std::vector<T>>& out, ParseElement parse_element) {
-    const json::value* v = get(key);
-    if (!v) return;
-    const auto* arr = v->if_array();
-    if (!arr) {
-      wrong_type(key, "array", *v);
-      return;
-    }
-    std::vector<T> items;
-    items.reserve(arr->size());
-    for (std::size_t i = 0; i < arr->size() && ok(); ++i) {
-      std::string path = child_path(key) + "[" + std::to_string(i) + "]";
-      const auto* element = (*arr)[i].if_object();
-      if (!element) {
-        error_ = path + ": expected object, got " + std::string(kind_name((*arr)[i]));
-        return;
-      }
-      items.push_back(parse_element(*element, std::move(path), error_));
-    }
-    if (ok()) out = std::move(items);
-  }
-
-  void required_str(std::string_view key, std::string& out) {
-    std::optional<std::string> value;
-    str(key, value);
-    if (!ok()) return;
-    if (!value) {
-      error_ = child_path(key) + ": missing";
-      return;
-    }
-    out = std::move(*value);
-  }
-
-  void required_status(std::string_view key, JobStatus& out) {
-    std::optional<std::int64_t> code;
-    integer(key, code);
-    if (!ok()) return;
-    if (!code) {
-      error_ = child_path(key) + ": missing";
-      return;
-    }
-    if (auto status = status_from_code(*code)) {
-      out = *status;
-    } else {
-      error_ = child_path(key) + ": unknown value " + std::to_string(*code);
-    }
-  }
-
- private:
-  // null counts as absent: the API is not consistent about omitting fields.
-  const json::value* get(std::string_view key) const {
-    if (!ok()) return nullptr;
-    const json::value* v = obj_.if_contains(key);
-    if (!v || v->is_null()) return nullptr;
-    return v;
-  }
-
-  void wrong_type(std::string_view key, std::string_view expected, const json::value& got) {
-    error_ = child_path(key) + ": expected " + std::string(expected) + ", got " +
-             std::string(kind_name(got));
-  }
-
-  const json::object& obj_;
-  std::string path_;
-  std::string& error_;
-};
 
 RelativeResource parse_relative(const json::object& obj, std::string path, std::string& error) {
   FieldReader r(obj, std::move(path), error);
@@ -222,7 +44,10 @@ RelativeResource parse_relative(const json::object& obj, std::string path, std::
   return out;
 }
 
-JobResourceInfo parse_entity(const json::object& obj, std::string path, std::string& error) {
+}  // namespace
+
+JobResourceInfo detail::parse_job_resource_info(const json::object& obj, std::string path,
+                                                std::string& error) {
   FieldReader r(obj, std::move(path), error);
   JobResourceInfo out;
   r.str("resource_id", out.resource_id);
@@ -243,13 +68,15 @@ JobResourceInfo parse_entity(const json::object& obj, std::string path, std::str
   return out;
 }
 
+namespace {
+
 SubJobInfo parse_sub_job(const json::object& obj, std::string path, std::string& error) {
   FieldReader r(obj, std::move(path), error);
   SubJobInfo out;
   r.required_str("job_id", out.job_id);
   r.integer("job_type", out.job_type);
-  r.required_status("job_status", out.job_status);
-  r.array("entities", out.entities, parse_entity);
+  required_status(r, "job_status", out.job_status);
+  r.array("entities", out.entities, detail::parse_job_resource_info);
   r.str("begin_time", out.begin_time);
   r.str("end_time", out.end_time);
   r.str("expected_end_time", out.expected_end_time);
@@ -283,7 +110,7 @@ ParseResult parse_job_detail(const json::object& job) {
     JobDetail out;
     r.required_str("job_id", out.job_id);
     r.integer("job_type", out.job_type);
-    r.required_status("job_status", out.job_status);
+    required_status(r, "job_status", out.job_status);
     r.array("sub_jobs", out.sub_jobs, parse_sub_job);
     r.str("begin_time", out.begin_time);
     r.str("end_time", out.end_time);
@@ -372,6 +199,43 @@ json::object to_json(const JobDetail& job) {
   put(obj, "execute_code", job.execute_code);
   put(obj, "execute_message", job.execute_message);
   return obj;
+}
+
+namespace {
+
+// Moves out of `in`: the parsed detail is not needed once mapped.
+template <class Info>
+void fill_common(StatusSnapshot& out, Info& in) {
+  out.raw = in.raw.empty() ? to_json(in) : std::move(in.raw);
+  out.id = std::move(in.job_id);
+  out.status = in.job_status;
+  out.upstream_status = static_cast<std::int64_t>(in.job_status);
+  if (in.job_type) out.job_type = *in.job_type;
+  out.begin_time = std::move(in.begin_time);
+  out.end_time = std::move(in.end_time);
+  out.expected_end_time = std::move(in.expected_end_time);
+  out.execute_code = std::move(in.execute_code);
+  out.execute_message = std::move(in.execute_message);
+}
+
+}  // namespace
+
+JobSnapshot to_snapshot(JobDetail job) {
+  JobSnapshot out;
+  // Before the subjobs are moved out: a hand-built job's detail includes them.
+  if (job.raw.empty()) job.raw = to_json(job);
+  if (job.sub_jobs) {
+    out.subjobs.reserve(job.sub_jobs->size());
+    for (SubJobInfo& sub : *job.sub_jobs) fill_common(out.subjobs.emplace_back(), sub);
+  }
+  fill_common(out, job);
+  return out;
+}
+
+SnapshotResult parse_app_v1(std::string_view body) {
+  ParseResult parsed = parse_show_job_response(body);
+  if (auto* error = std::get_if<ParseError>(&parsed)) return std::move(*error);
+  return to_snapshot(std::get<JobDetail>(std::move(parsed)));
 }
 
 }  // namespace jobwatch::model
