@@ -1,0 +1,49 @@
+// Which due polls go first when the rate budget is short (SPEC §7): the
+// ones most likely to find a change, with aging so that no watch starves.
+// Sans-io; ages and waits are seconds (double).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "jobwatch/schedule/end_distribution.hpp"
+
+namespace jobwatch::schedule {
+
+// P(end in (last_poll_age, now_age] | not ended at last_poll_age): the
+// chance that polling now finds the job ended. A first poll (no last poll)
+// is 1: it always tells something (the job exists, its begin time). For a
+// straggler the model knows nothing about, the default below.
+double change_probability(const EndDistribution& end, std::optional<double> last_poll_age_s,
+                          double now_age_s);
+
+// Without a model: the scale-free ("Lindy") prior S(t) ∝ 1/t, under which
+// a job that has run for t is as likely as not to run another t, so
+// P = (now - last) / now. It needs no constant, is 1 for a first poll and
+// falls as the job outlives its gaps, like any heavy-tailed duration.
+double default_change_probability(std::optional<double> last_poll_age_s, double now_age_s);
+
+// score = p_change + waited / max_interval (waited = time past the due
+// time, >= 0). p_change is at most 1, so a watch that has waited
+// max_interval past due scores >= 1 and outranks every fresh one (ties go
+// to the longer wait), and the score grows without bound, so no watch
+// starves however likely the others' polls are. Below that, a 0.1 likelier
+// poll is worth 0.1 * max_interval of waiting.
+double priority_score(double p_change, double waited_s, double max_interval_s);
+
+struct DuePoll {
+  std::size_t id;  // the caller's (e.g. an index into its due list)
+  double score;
+  double waited_s;
+};
+
+// Higher score first, then longer wait, then lower id (a total order, so
+// the selection is deterministic).
+bool outranks(const DuePoll& a, const DuePoll& b);
+
+// The ids of the `budget` polls to issue now, best first.
+std::vector<std::size_t> select_polls(std::span<const DuePoll> due, std::size_t budget);
+
+}  // namespace jobwatch::schedule

@@ -1,0 +1,78 @@
+// Priority: change probabilities, ordering and aging.
+#include "jobwatch/schedule/priority.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+namespace jobwatch::schedule {
+namespace {
+
+constexpr double kMax = 120;
+
+TEST(Priority, ChangeProbabilityFromTheDistribution) {
+  const auto d = *EndDistribution::lognormal(1200, 0.3);
+  EXPECT_EQ(change_probability(d, std::nullopt, 10), 1.0);  // first poll
+  EXPECT_DOUBLE_EQ(change_probability(d, 1190, 1200), *d.prob_end_between(1190, 1200));
+  // Near the median a 10 s gap is likelier to find the end than far before.
+  EXPECT_GT(change_probability(d, 1190, 1200), change_probability(d, 290, 300));
+  EXPECT_EQ(change_probability(d, 1200, 1200), 0.0);
+  // A straggler falls back to the default prior.
+  EXPECT_DOUBLE_EQ(change_probability(d, 1e6, 1e6 + 100),
+                   default_change_probability(1e6, 1e6 + 100));
+}
+
+TEST(Priority, DefaultChangeProbabilityIsScaleFree) {
+  EXPECT_EQ(default_change_probability(std::nullopt, 5), 1.0);
+  EXPECT_DOUBLE_EQ(default_change_probability(480, 600), 0.2);
+  EXPECT_DOUBLE_EQ(default_change_probability(4800, 6000), 0.2);
+  EXPECT_EQ(default_change_probability(0, 10), 1.0);
+  EXPECT_EQ(default_change_probability(10, 10), 0.0);
+  EXPECT_EQ(default_change_probability(10, 5), 0.0);  // clock went back
+}
+
+TEST(Priority, LikelierChangeFirst) {
+  std::vector<DuePoll> due{
+      {0, priority_score(0.01, 0, kMax), 0},
+      {1, priority_score(0.30, 0, kMax), 0},
+      {2, priority_score(0.05, 0, kMax), 0},
+      {3, priority_score(0.90, 0, kMax), 0},
+  };
+  EXPECT_EQ(select_polls(due, 4), (std::vector<std::size_t>{3, 1, 2, 0}));
+  EXPECT_EQ(select_polls(due, 2), (std::vector<std::size_t>{3, 1}));
+  EXPECT_TRUE(select_polls(due, 0).empty());
+  EXPECT_EQ(select_polls(due, 10).size(), 4u);
+}
+
+TEST(Priority, WaitingEventuallyOutranksLikelihood) {
+  const DuePoll fresh{0, priority_score(0.9, 0, kMax), 0};
+  double waited = 0;
+  while (!outranks(DuePoll{1, priority_score(0.01, waited, kMax), waited}, fresh)) {
+    waited += 1;
+    ASSERT_LT(waited, kMax) << "a waiting watch never caught up";
+  }
+  EXPECT_NEAR(waited, 0.89 * kMax, 1.0);
+}
+
+TEST(Priority, MaxIntervalPastDueOutranksAnyFreshWatch) {
+  const DuePoll old{7, priority_score(0.0, kMax, kMax), kMax};
+  for (double p : {0.0, 0.5, 0.99, 1.0}) {
+    const DuePoll fresh{1, priority_score(p, 0, kMax), 0};
+    EXPECT_TRUE(outranks(old, fresh)) << "p " << p;
+    EXPECT_FALSE(outranks(fresh, old)) << "p " << p;
+  }
+  const std::vector<DuePoll> due{{1, priority_score(1.0, 0, kMax), 0}, old};
+  EXPECT_EQ(select_polls(due, 1), (std::vector<std::size_t>{7}));
+}
+
+TEST(Priority, ScoreIsSane) {
+  EXPECT_DOUBLE_EQ(priority_score(0.3, 60, kMax), 0.8);
+  EXPECT_DOUBLE_EQ(priority_score(2.0, -5, kMax), 1.0);  // clamped, no negative wait
+  EXPECT_DOUBLE_EQ(priority_score(std::nan(""), 0, kMax), 0.0);
+  const std::vector<DuePoll> due{{0, std::nan(""), 0}, {1, 0.1, 0}};
+  EXPECT_EQ(select_polls(due, 1), (std::vector<std::size_t>{1}));
+}
+
+}  // namespace
+}  // namespace jobwatch::schedule
