@@ -30,19 +30,25 @@ std::uint32_t clamp_count(const std::optional<std::int64_t>& count) {
   return static_cast<std::uint32_t>(std::min<std::int64_t>(*count, UINT32_MAX));
 }
 
-// A terminal subjob counts as 100 % whatever its last `process` said.
+// desktop-v2's subjob `process`, averaged; a terminal subjob counts as 100 %
+// whatever its last `process` said. nullopt when the API sends none.
 std::optional<std::uint8_t> mean_progress(const model::JobSnapshot& job) {
   std::int64_t sum = 0;
-  std::size_t counted = 0;
+  std::int64_t counted = 0;
+  bool any_process = false;
   for (const model::SubjobSnapshot& sub : job.subjobs) {
-    if (!sub.process && !model::is_terminal(sub.status)) continue;
-    sum += model::is_terminal(sub.status) ? 100 : std::clamp<std::int64_t>(*sub.process, 0, 100);
+    any_process = any_process || sub.process.has_value();
+    if (model::is_terminal(sub.status)) {
+      sum += 100;
+    } else if (sub.process) {
+      sum += std::clamp<std::int64_t>(*sub.process, 0, 100);
+    } else {
+      continue;
+    }
     ++counted;
   }
-  const bool any_process = std::any_of(job.subjobs.begin(), job.subjobs.end(),
-                                       [](const auto& sub) { return sub.process.has_value(); });
   if (!any_process || counted == 0) return std::nullopt;
-  return static_cast<std::uint8_t>(sum / static_cast<std::int64_t>(counted));
+  return static_cast<std::uint8_t>(sum / counted);
 }
 
 void finish(Watch& watch, StepResult& result, model::WallTime now) {
