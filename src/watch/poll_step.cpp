@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <boost/json/serialize.hpp>
 
+#include "jobwatch/schedule/placement.hpp"
 #include "jobwatch/schedule/poll_policy.hpp"
+#include "jobwatch/watch/timing.hpp"
 #include "jobwatch/watch/tracker.hpp"
 
 namespace jobwatch::watch {
@@ -45,6 +47,31 @@ std::optional<std::uint8_t> mean_progress(const model::JobSnapshot& job) {
   return static_cast<std::uint8_t>(sum / static_cast<std::int64_t>(counted));
 }
 
+// SPEC §7: target_delay where the end is likely, up to max_interval
+// elsewhere, never below min_interval.
+milliseconds placed_gap(const EndPrediction& predicted, const config::PollConfig& poll) {
+  return schedule::to_millis(
+      schedule::next_gap(predicted.plan_on, predicted.age_s, placement_params(poll)).gap_s);
+}
+
+// The capped backoff (and estimate halving) of schedule::next_poll.
+milliseconds backoff_gap(Watch& watch, const upstream::Answer& answer,
+                         const config::PollConfig& poll, model::WallTime now, double jitter_unit) {
+  schedule::PolicyInput input{};
+  input.outcome = outcome_for(answer.kind);
+  input.now = std::chrono::system_clock::time_point(now.time_since_epoch());
+  if (watch.expected_end)
+    input.expected_end =
+        std::chrono::system_clock::time_point(watch.expected_end->time_since_epoch());
+  input.retry_after = answer.retry_after;
+  input.backoff_step = watch.backoff_step;
+  input.jitter_unit = jitter_unit;
+  const schedule::PolicyDecision decision =
+      schedule::next_poll({poll.min_interval, poll.max_interval}, input);
+  watch.backoff_step = decision.backoff_step;
+  return decision.gap;
+}
+
 void finish(Watch& watch, StepResult& result, model::WallTime now) {
   result.finished = true;
   result.changed = true;
@@ -68,8 +95,10 @@ void abandon(Watch& watch, StepResult& result, AbandonReason reason, const upstr
 }  // namespace
 
 StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
-                        const config::PollConfig& poll, model::WallTime now, double jitter_unit) {
+                        const config::PollConfig& poll, model::WallTime now, double jitter_unit,
+                        const schedule::TimingModels* timing) {
   StepResult result;
+  std::optional<milliseconds> placed;  // the gap placement chose, for a predicted job
   ++watch.polls;
   watch.last_poll_at = now;
 
@@ -94,8 +123,16 @@ StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
       watch.progress = mean_progress(job);
       result.events = std::move(seen.events);
       if (is_finished(watch.state)) {
+        watch.predicted_end.reset();
         finish(watch, result, now);
         return result;
+      }
+      watch.predicted_end.reset();
+      if (timing) {
+        if (auto predicted = predict_end(watch, job, *timing, now)) {
+          watch.predicted_end = predicted->end;
+          placed = placed_gap(*predicted, poll);
+        }
       }
       break;
     }
@@ -122,20 +159,14 @@ StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
     return result;
   }
 
-  schedule::PolicyInput input{};
-  input.outcome = outcome_for(answer.kind);
-  input.now = std::chrono::system_clock::time_point(now.time_since_epoch());
-  if (watch.expected_end)
-    input.expected_end =
-        std::chrono::system_clock::time_point(watch.expected_end->time_since_epoch());
-  input.retry_after = answer.retry_after;
-  input.backoff_step = watch.backoff_step;
-  input.jitter_unit = jitter_unit;
-  const schedule::PolicyDecision decision =
-      schedule::next_poll({poll.min_interval, poll.max_interval}, input);
-  watch.backoff_step = decision.backoff_step;
+  milliseconds gap{0};
+  if (placed) {
+    gap = *placed;
+    watch.backoff_step = 0;  // a usable answer: a later failure backs off from the start
+  } else {
+    gap = backoff_gap(watch, answer, poll, now, jitter_unit);
+  }
 
-  milliseconds gap = decision.gap;
   const auto to_deadline = std::chrono::duration_cast<milliseconds>(watch.deadline_at - now);
   // Not before the deadline passes; not long after not_found_grace runs out.
   gap = std::min(gap, to_deadline + milliseconds(1));
