@@ -50,8 +50,17 @@ std::optional<std::uint8_t> mean_progress(const model::JobSnapshot& job) {
 // SPEC §7: target_delay where the end is likely, up to max_interval
 // elsewhere, never below min_interval.
 milliseconds placed_gap(const EndPrediction& predicted, const config::PollConfig& poll) {
-  return schedule::to_millis(
-      schedule::next_gap(predicted.plan_on, predicted.age_s, placement_params(poll)).gap_s);
+  const schedule::PlacementParams params = placement_params(poll);
+  const schedule::PollPlan plan = schedule::plan_polls(predicted.plan_on, params);
+  double gap_s = schedule::next_gap(plan, predicted.age_s, params).gap_s;
+  // With whole-second times an end learned at age T happens up to a second
+  // later: each window is kept up for that second too (the gap as it would
+  // be a resolution earlier), else such ends fall "beyond history" and wait
+  // for max_interval.
+  const double res = predicted.time_resolution_s;
+  if (res > 0 && predicted.age_s >= res)
+    gap_s = std::min(gap_s, schedule::next_gap(plan, predicted.age_s - res, params).gap_s);
+  return schedule::to_millis(gap_s);
 }
 
 // The capped backoff (and estimate halving) of schedule::next_poll.

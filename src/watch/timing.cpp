@@ -60,7 +60,8 @@ std::optional<EndPrediction> predict_end(const Watch& watch, const model::JobSna
     expected_s = seconds_between(*begin, *watch.expected_end);
   auto prediction = model->predict(age_s, expected_s);
   if (!prediction) return std::nullopt;
-  EndPrediction out{age_s, prediction->distribution, std::nullopt};
+  EndPrediction out{age_s, prediction->distribution, std::nullopt, 0};
+  if (job.begin_time->find('.') == std::string::npos) out.time_resolution_s = 1;
   // A job already running when the watch was created belongs to the jobs
   // that outlived that age; planning on all of them would spend the delay
   // budget on ends that can no longer happen.

@@ -43,6 +43,10 @@ struct EndPrediction {
   // still running when the watch was created (docs/POLL-TIMING.md).
   schedule::EndDistribution plan_on;
   std::optional<PredictedEnd> end;  // WatchInfo's predicted_end
+  // The resolution of the API's times: 1 s when they are whole seconds
+  // (app-v1), else 0. The model learned truncated ends, so a job it expects
+  // to end at age T really ends in [T, T + resolution).
+  double time_resolution_s = 0;
 };
 
 // None when the key has no model yet, the job has no begin_time, or the

@@ -90,6 +90,28 @@ TEST(PollPlacement, EveryGapWithinTheBoundsAndTheEndSeenWithinTargetDelay) {
   EXPECT_LT(polls.size(), 60u);  // a fixed 1 s loop would poll ~100 times by 100 s
 }
 
+// app-v1's times are whole seconds: a job learned to end at 100 s really
+// ends in [100 s, 101 s), so the second after the window is covered too.
+TEST(PollPlacement, WholeSecondTimesKeepTheWindowUpOneSecondLonger) {
+  schedule::TimingModels models;
+  schedule::TimingModel& m = models.get({"app-v1", "p", "1"});
+  for (int i = 0; i < 100; ++i) m.observe_job(100, {});
+  const auto gap_at = [&](double age_s, const char* begin) {
+    Watch w = running_watch();
+    return apply_answer(w, timed_job_answer("j", 2, begin), poll_config(),
+                        kBegin + milliseconds(static_cast<long>(age_s * 1000)), 0.5, &models)
+        .next_gap;
+  };
+  const char* precise = "2026-01-01T10:00:00.000Z";
+  double past = 0;  // the first age past the window, with millisecond times
+  for (double age = 100; age < 200 && past == 0; age += 0.25)
+    if (gap_at(age, precise) > 1s) past = age;
+  ASSERT_GT(past, 100);
+  EXPECT_GT(gap_at(past + 0.5, precise), 1s);
+  EXPECT_EQ(gap_at(past + 0.5, kBeginText), 1s);  // whole seconds: still covered
+  EXPECT_GT(gap_at(past + 1.5, kBeginText), 1s);  // and not forever
+}
+
 TEST(PollPlacement, WithoutHistoryTheCappedBackoffExactlyAsBefore) {
   const schedule::TimingModels none;
   for (const std::string expected : {"", "2026-01-01T10:01:00Z"}) {
