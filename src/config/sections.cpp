@@ -138,8 +138,9 @@ void read_sink(const MapReader& map, SinkConfig& sink) {
 }  // namespace
 
 void read_poll(const MapReader& root, PollConfig& poll) {
-  MapReader map =
-      root.section("poll", {"min_interval", "max_interval", "default_deadline", "not_found_grace"});
+  MapReader map = root.section("poll", {"target_delay", "min_interval", "max_interval",
+                                        "default_deadline", "not_found_grace"});
+  if (auto v = map.duration("target_delay")) poll.target_delay = *v;
   auto min = map.duration("min_interval");
   auto max = map.duration("max_interval");
   if (min) poll.min_interval = *min;

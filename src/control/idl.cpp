@@ -38,9 +38,22 @@ type WatchInfo (
   last_poll_at: ?string,
   next_poll_at: ?string,
   expected_end_time: ?string,
+  predicted_end: ?(p10: string, p50: string, p90: string),
   last_error: ?string,
   reason: ?(not_found, rejected, deadline),
   created: ?bool
+)
+
+type Quantiles (p10: float, p50: float, p90: float)
+
+type TimingModel (
+  api: string,
+  project_id: string,
+  job_type: string,
+  jobs: int,
+  duration_s: Quantiles,
+  estimate_error: ?Quantiles,
+  window: ?(from_s: float, to_s: float)
 )
 
 # How a waited-for job ended; event is the one that ended its watch
@@ -78,6 +91,13 @@ method Follow() -> (event: object)
 
 # Counters grouped by component (engine, sinks, store, control, ...).
 method Stats() -> (control: object, engine: ?object, sinks: ?object, store: ?object)
+
+# What the daemon has learned of how long jobs take (SPEC §7), one entry per
+# (api, project_id, job_type): jobs seen end, their duration quantiles in
+# seconds, where the end fell against the API's estimate (end / estimate,
+# where one was given) and the ages (s since begin_time) polled at
+# poll.target_delay once enough jobs are known.
+method Timing() -> (models: []TimingModel)
 
 error InvalidJobId (job_id: string, reason: string)
 error NotWatched (job_id: string, project_id: string)

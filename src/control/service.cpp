@@ -30,6 +30,7 @@ constexpr std::array known_methods = {
     std::string_view("io.jobwatch.Wait"),
     std::string_view("io.jobwatch.Follow"),
     std::string_view("io.jobwatch.Stats"),
+    std::string_view("io.jobwatch.Timing"),
     std::string_view("org.varlink.service.GetInfo"),
     std::string_view("org.varlink.service.GetInterfaceDescription"),
 };
@@ -126,6 +127,7 @@ Reply Service::dispatch(const Call& call, const Peer& peer) {
   if (call.method == "io.jobwatch.List") return list_call(params);
   if (call.method == "io.jobwatch.Show") return show_call(params);
   if (call.method == "io.jobwatch.Stats") return stats_call(params);
+  if (call.method == "io.jobwatch.Timing") return timing_call(params);
   if (call.method == "org.varlink.service.GetInfo") return get_info_call(params);
   if (call.method == "org.varlink.service.GetInterfaceDescription") return describe_call(params);
   return error_reply(std::string(errors::method_not_found),
@@ -236,6 +238,11 @@ Reply Service::stats_call(const json::object& params) {
   json::object out = stats_ ? stats_() : json::object{{"engine", engine_.stats()}};
   out["control"] = control_stats();
   return Reply{{}, std::move(out), false};
+}
+
+Reply Service::timing_call(const json::object& params) {
+  if (auto bad = check_known(params, {})) return *bad;
+  return Reply{{}, json::object{{"models", engine_.timing()}}, false};
 }
 
 Reply Service::get_info_call(const json::object& params) {

@@ -152,6 +152,7 @@ bool Daemon::restore_state() {
   for (const store::StoredWatch& stored : std::get<0>(watches))
     restored.push_back(store::to_watch(stored));
   const std::size_t watch_count = restored.size();
+  if (!restore_timing_models(restored)) return false;
   engine_->restore(std::move(restored));
 
   if (!load_owed_deliveries(*dispatcher_)) return false;
@@ -161,6 +162,43 @@ bool Daemon::restore_state() {
   if (watch_count > 0 || dispatcher_->pending() > 0)
     spdlog::info("state: resumed {} watch(es) and {} undelivered event(s) from {}", watch_count,
                  dispatcher_->pending(), store_->path());
+  return true;
+}
+
+// The learned timing (SPEC §7). The first start after the upgrade finds no
+// model but maybe finished watches: their last answers seed the models once,
+// and the seed is stored so the next start loads it like any other.
+bool Daemon::restore_timing_models(const std::vector<watch::Watch>& watches) {
+  auto rows = store_->load_timing_models();
+  if (auto* error = std::get_if<store::StoreError>(&rows)) return fail_state(*error);
+  schedule::TimingModels models;
+  for (store::TimingModelRow& row : std::get<0>(rows)) {
+    auto model = schedule::TimingModel::deserialize(row.model);
+    if (!model) {
+      // Relearned from the next jobs; nothing else depends on it.
+      spdlog::warn("state: timing model {}/{}/{} does not parse; starting it afresh", row.api,
+                   row.project_id, row.job_type);
+      continue;
+    }
+    models.put({std::move(row.api), std::move(row.project_id), std::move(row.job_type)},
+               std::move(*model));
+  }
+  if (std::get<0>(rows).empty()) {
+    models = watch::seed_timing_models(watches);
+    if (models.size() > 0) {
+      const model::WallTime now =
+          std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+      auto error = store_->write([&](store::Batch& batch) {
+        for (const auto& [key, model] : models)
+          batch.upsert_timing_model(
+              {key.api, key.project_id, key.job_type, model.serialize(), now});
+      });
+      if (error) return fail_state(*error);
+      spdlog::info("state: timing models of {} job type(s) seeded from finished watches",
+                   models.size());
+    }
+  }
+  engine_->load_timing_models(std::move(models));
   return true;
 }
 

@@ -43,6 +43,7 @@ class Daemon {
   bool fail_state(const store::StoreError& error);
   // The outbox rows still owed, queued on `dispatcher`; false when the store
   // could not be read (logged).
+  bool restore_timing_models(const std::vector<watch::Watch>& watches);
   bool load_owed_deliveries(sinks::Dispatcher& dispatcher);
   void make_socket_dir();
   // A server for metrics.listen (nullptr when off); nullopt when it cannot

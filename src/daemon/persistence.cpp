@@ -36,10 +36,15 @@ std::optional<std::string> Persistence::record_new(
   return std::nullopt;
 }
 
-void Persistence::record_change(const watch::Watch& watch,
-                                const std::vector<watch::Event>& events) {
+void Persistence::record_change(const watch::Watch& watch, const std::vector<watch::Event>& events,
+                                const std::optional<watch::TimingUpdate>& learned) {
   buffer_.upsert_watch(store::to_stored(watch));
   const model::WallTime now = wall_now();
+  // Buffered with the transition, so the model and the terminal event commit
+  // in one transaction: a crash keeps both or neither.
+  if (learned)
+    buffer_.upsert_timing_model(
+        {learned->key.api, learned->key.project_id, learned->key.job_type, learned->model, now});
   for (const watch::Event& event : events) {
     for (std::string& sink : dispatcher_->sinks_for(event.type))
       buffer_.add_outbox(store::outbox_row(event, std::move(sink), now));

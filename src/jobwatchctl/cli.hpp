@@ -68,6 +68,7 @@ int run_show(const Globals&, const ParsedArgs&);
 int run_cancel(const Globals&, const ParsedArgs&);
 int run_follow(const Globals&, const ParsedArgs&);
 int run_stats(const Globals&, const ParsedArgs&);
+int run_timing(const Globals&, const ParsedArgs&);
 
 // Builds `jobs: [{job_id, project_id?, api?}]`; empty strings are left out
 // so that the daemon applies its defaults.

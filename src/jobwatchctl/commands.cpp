@@ -63,6 +63,14 @@ std::string expected_end_text(const json::object& watch) {
   return "-";
 }
 
+// SPEC §7: the learned model's view, the median first.
+std::optional<std::string> predicted_end_text(const json::object& watch) {
+  const auto* predicted = watch.if_contains("predicted_end");
+  if (!predicted || !predicted->is_object()) return std::nullopt;
+  const json::object& p = predicted->get_object();
+  return field(p, "p50") + " (p10 " + field(p, "p10") + " \u2013 p90 " + field(p, "p90") + ")";
+}
+
 }  // namespace
 
 json::array job_refs(const std::vector<std::string>& ids, const std::string& project,
@@ -185,6 +193,11 @@ int run_show(const Globals& globals, const ParsedArgs& args) {
       {"expected end:", expected_end_text(watch)},
       {"last error:", field(watch, "last_error")},
   };
+  if (auto predicted = predicted_end_text(watch)) {
+    auto expected = std::find_if(rows.begin(), rows.end(),
+                                 [](const auto& row) { return row.front() == "expected end:"; });
+    rows.insert(expected + 1, std::vector<std::string>{"predicted end:", *predicted});
+  }
   // Only desktop-v2 reports a percentage (its subjobs' mean `process`); a
   // "progress: -" line for the others would suggest it is merely not known yet.
   if (watch.contains("progress")) {

@@ -110,6 +110,16 @@ const std::vector<Command>& commands() {
        "state, queue depths, control connections.\n",
        {},
        run_stats},
+      {"timing",
+       "timing",
+       "what the daemon learned of how long jobs take",
+       "One line per (api, project, job type) the daemon has seen jobs end in:\n"
+       "how many, their duration (p10/p50/p90), where the end fell against\n"
+       "the API's estimate (end / estimate; app-v1 only) and the ages since\n"
+       "the job began that are polled at poll.target_delay (\"-\" until a few\n"
+       "jobs are known). With --json, the Timing reply as it is.\n",
+       {},
+       run_timing},
   };
   return table;
 }

@@ -33,9 +33,12 @@ struct Row {
   std::string progress;      // "42%" (desktop-v2 only), empty when not reported
   std::string job_type;      // escaped; empty when unknown or not informative
   std::string expected_end;  // RFC 3339, empty when unknown
-  std::string outcome;       // set by the final reply
-  std::string detail;        // why it failed / was abandoned
-  std::string printed;       // what the last plain line said
+  // The timing model's median end (SPEC §7), shown when the API gives no
+  // expected end; RFC 3339, empty when there is no prediction.
+  std::string predicted_end;
+  std::string outcome;  // set by the final reply
+  std::string detail;   // why it failed / was abandoned
+  std::string printed;  // what the last plain line said
   std::optional<Clock::duration> ended_after;
 };
 
@@ -94,6 +97,9 @@ class View {
     // nothing, so only the v2 APIs' names ("CREATE_SERVER") are shown.
     row->job_type = raw(info, "api") == "app-v1" ? "" : field(info, "job_type", "");
     row->expected_end = raw(info, "expected_end_time");
+    row->predicted_end.clear();
+    if (const auto* p = info.if_contains("predicted_end"); p && p->is_object())
+      row->predicted_end = raw(p->get_object(), "p50");
     const bool ended =
         row->status == "succeeded" || row->status == "failed" || row->status == "abandoned";
     if (ended && !row->ended_after) row->ended_after = Clock::now() - start_;
@@ -113,6 +119,8 @@ class View {
       if (!row.job_type.empty()) line += " job_type " + row.job_type;
       if (!row.expected_end.empty())
         line += " expected end " + control::escape_for_display(row.expected_end);
+      else if (!row.predicted_end.empty())
+        line += " predicted end " + control::escape_for_display(row.predicted_end);
       if (line != row.printed) {
         std::printf("%s\n", line.c_str());
         row.printed = line;
@@ -188,6 +196,8 @@ class View {
     parts.push_back({"elapsed " + short_duration(elapsed)});
     if (!row.expected_end.empty() && row.outcome.empty() && !row.ended_after) {
       parts.push_back({"expected end " + relative_time(row.expected_end)});
+    } else if (!row.predicted_end.empty() && row.outcome.empty() && !row.ended_after) {
+      parts.push_back({"predicted end " + relative_time(row.predicted_end)});
     }
     // The job type is static and least urgent: it gives way to the failure
     // detail that comes after it.

@@ -75,7 +75,20 @@ ALTER TABLE watches ADD COLUMN api TEXT NOT NULL DEFAULT 'app-v1';
 ALTER TABLE watches ADD COLUMN job_type TEXT NOT NULL DEFAULT '';
 )sql";
 
-constexpr std::array<const char*, 2> migrations = {migration_1, migration_2};
+// The learned poll timing (SPEC §7), one row per (api, project_id, job_type):
+// the model is a fixed-size blob schedule::TimingModel serialises.
+constexpr const char* migration_3 = R"sql(
+CREATE TABLE timing_models (
+  api        TEXT NOT NULL,
+  project_id TEXT NOT NULL,
+  job_type   TEXT NOT NULL,
+  model      BLOB NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (api, project_id, job_type)
+) STRICT;
+)sql";
+
+constexpr std::array<const char*, 3> migrations = {migration_1, migration_2, migration_3};
 static_assert(migrations.size() == Store::schema_version, "Store::schema_version is the count");
 
 static_assert(application_id == 1786209378, "migration_1 writes the application id literally");

@@ -37,6 +37,15 @@ void Statement::bind(int index, const std::optional<std::int64_t>& value) {
     bind_null(index);
 }
 
+void Statement::bind_blob(int index, std::string_view bytes) {
+  if (bytes.size() > static_cast<std::size_t>(INT_MAX)) {
+    check(SQLITE_TOOBIG);
+    return;
+  }
+  const char* data = bytes.data() ? bytes.data() : "";
+  check(sqlite3_bind_blob(stmt_, index, data, static_cast<int>(bytes.size()), SQLITE_STATIC));
+}
+
 void Statement::bind_null(int index) {
   check(sqlite3_bind_null(stmt_, index));
 }
@@ -69,6 +78,13 @@ std::string_view Statement::text(int column) const {
   const auto* data = sqlite3_column_text(stmt_, column);
   if (!data) return {};
   return {reinterpret_cast<const char*>(data),
+          static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column))};
+}
+
+std::string_view Statement::blob(int column) const {
+  const void* data = sqlite3_column_blob(stmt_, column);
+  if (!data) return {};
+  return {static_cast<const char*>(data),
           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column))};
 }
 

@@ -32,6 +32,8 @@ class Statement {
   void bind(int index, std::int64_t value);
   void bind(int index, const std::optional<std::int64_t>& value);
   void bind_null(int index);
+  // A BLOB, bound without a copy like text.
+  void bind_blob(int index, std::string_view bytes);
 
   // SQLITE_ROW, SQLITE_DONE or an error code (also a failed bind's).
   int step();
@@ -42,6 +44,7 @@ class Statement {
   std::int64_t int64(int column) const;
   std::optional<std::int64_t> optional_int64(int column) const;
   std::string_view text(int column) const;
+  std::string_view blob(int column) const;
 
  private:
   void check(int rc) {

@@ -25,6 +25,7 @@ struct Store::Impl {
   detail::Statement upsert_watch, delete_watch, load_watches, purge_finished;
   detail::Statement add_outbox, delete_outbox, update_attempt, load_outbox;
   detail::Statement copy_to_dead_letters, load_dead_letters, count_dead_letters;
+  detail::Statement upsert_timing_model, load_timing_models;
 
   std::optional<StoreError> prepare_statements();
 };
@@ -118,6 +119,13 @@ std::optional<StoreError> Store::Impl::prepare_statements() {
        "SELECT event_id, sink, document, event_type, reason, failed_at, attempts FROM "
        "(SELECT * FROM dead_letters ORDER BY seq DESC LIMIT ?1) ORDER BY seq"},
       {&Impl::count_dead_letters, "SELECT count(*) FROM dead_letters"},
+      {&Impl::upsert_timing_model,
+       "INSERT INTO timing_models (api, project_id, job_type, model, updated_at) "
+       "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (api, project_id, job_type) DO UPDATE SET "
+       "model = ?4, updated_at = ?5"},
+      {&Impl::load_timing_models,
+       "SELECT api, project_id, job_type, model, updated_at FROM timing_models "
+       "ORDER BY api, project_id, job_type"},
   };
   for (const auto& [member, sql] : statements) {
     auto prepared = db->prepare(sql);
@@ -282,6 +290,18 @@ void Batch::dead_letter(std::string_view event_id, std::string_view sink, std::s
   mark_delivered(event_id, sink);
 }
 
+void Batch::upsert_timing_model(const TimingModelRow& row) {
+  if (failed()) return;
+  auto& impl = *store_.impl_;
+  Use use(impl.upsert_timing_model);
+  use->bind(1, row.api);
+  use->bind(2, row.project_id);
+  use->bind(3, row.job_type);
+  use->bind_blob(4, row.model);
+  use->bind(5, to_ms(row.updated_at));
+  if (auto error = run(*impl.db, *use, "write to")) fail(std::move(*error));
+}
+
 std::variant<std::vector<StoredWatch>, StoreError> Store::load_watches() {
   auto& impl = *impl_;
   const std::string& file = path();
@@ -380,6 +400,24 @@ std::variant<std::int64_t, StoreError> Store::count_dead_letters() {
   const int rc = stmt->step();
   if (rc != SQLITE_ROW) return impl_->db->error(rc, "read");
   return stmt->int64(0);
+}
+
+std::variant<std::vector<TimingModelRow>, StoreError> Store::load_timing_models() {
+  auto& impl = *impl_;
+  std::vector<TimingModelRow> rows;
+  Use stmt(impl.load_timing_models);
+  int rc = SQLITE_ROW;
+  while ((rc = stmt->step()) == SQLITE_ROW) {
+    TimingModelRow row;
+    row.api = stmt->text(0);
+    row.project_id = stmt->text(1);
+    row.job_type = stmt->text(2);
+    row.model = stmt->blob(3);
+    row.updated_at = from_ms(stmt->int64(4));
+    rows.push_back(std::move(row));
+  }
+  if (rc != SQLITE_DONE) return impl.db->error(rc, "read");
+  return rows;
 }
 
 std::variant<std::size_t, StoreError> Store::purge_finished_before(model::WallTime cutoff) {

@@ -56,6 +56,11 @@ void WriteBuffer::dead_letter(std::string event_id, std::string sink, std::strin
   ++writes_;
 }
 
+void WriteBuffer::upsert_timing_model(TimingModelRow row) {
+  ops_.emplace_back(std::move(row));
+  ++writes_;
+}
+
 void WriteBuffer::on_flushed(Done done) {
   callbacks_.push_back(std::move(done));
 }
@@ -89,6 +94,8 @@ std::optional<StoreError> WriteBuffer::flush(Store& store) {
               } else if constexpr (std::is_same_v<T, Dead>) {
                 batch.dead_letter(item.event_id, item.sink, item.reason, item.attempts,
                                   item.failed_at);
+              } else if constexpr (std::is_same_v<T, TimingModelRow>) {
+                batch.upsert_timing_model(item);
               }
             },
             op);

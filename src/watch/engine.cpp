@@ -46,6 +46,21 @@ void Engine::restore(std::vector<Watch> watches) {
   });
 }
 
+void Engine::load_timing_models(schedule::TimingModels models) {
+  impl_->timing = std::move(models);
+}
+
+const schedule::TimingModels& Engine::timing_models() const {
+  return impl_->timing;
+}
+
+boost::json::array Engine::timing() const {
+  boost::json::array models;
+  for (const auto& [key, model] : impl_->timing)
+    models.push_back(timing_json(key, model, impl_->poll));
+  return models;
+}
+
 Engine::~Engine() {
   *impl_->alive = false;
 }
@@ -225,7 +240,7 @@ void Engine::reconfigure(const config::Config& config) {
 void Engine::checkpoint() {
   Impl& s = *impl_;
   if (!s.journal) return;
-  s.table.for_each([&](const Watch& w) { s.journal->record_change(w, {}); });
+  s.table.for_each([&](const Watch& w) { s.journal->record_change(w, {}, std::nullopt); });
 }
 
 void Engine::stop() {

@@ -17,6 +17,7 @@
 #include "jobwatch/schedule/rate_limiter.hpp"
 #include "jobwatch/watch/engine.hpp"
 #include "jobwatch/watch/poll_step.hpp"
+#include "jobwatch/watch/timing.hpp"
 #include "jobwatch/watch/watch_table.hpp"
 
 namespace jobwatch::watch {
@@ -56,6 +57,7 @@ inline WatchInfo info_of(const Watch& w) {
   info.last_poll_at = w.last_poll_at;
   info.next_poll_at = w.next_poll_at;
   info.expected_end_time = w.expected_end;
+  info.predicted_end = w.predicted_end;
   info.last_error = w.last_error;
   info.abandon_reason = w.abandon_reason;
   return info;
@@ -174,8 +176,12 @@ struct Engine::Impl {
     w.in_flight = false;
     if (answer.kind != upstream::AnswerKind::ok && answer.kind != upstream::AnswerKind::not_found)
       log_poll_error(w.job, answer);
-    StepResult step = apply_answer(w, answer, poll, wall_now(), jitter(rng));
-    if (step.changed) record(index, step.events);
+    // The estimate seen while the job ran, before the final answer replaces it.
+    const std::optional<model::WallTime> estimate = w.expected_end;
+    StepResult step = apply_answer(w, answer, poll, wall_now(), jitter(rng), &timing);
+    std::optional<TimingUpdate> learned;
+    if (step.finished) learned = learn(w, answer, estimate);
+    if (step.changed) record(index, step.events, learned);
     if (step.finished) {
       on_finished(index, step.events);
     } else {
@@ -238,8 +244,26 @@ struct Engine::Impl {
     due.push({w.due, index, w.generation});
   }
 
-  void record(Index index, const std::vector<Event>& events) {
-    if (journal) journal->record_change(table.at(index), events);
+  void record(Index index, const std::vector<Event>& events,
+              const std::optional<TimingUpdate>& learned = std::nullopt) {
+    if (journal) journal->record_change(table.at(index), events, learned);
+  }
+
+  // SPEC §7: a job whose end the daemon saw teaches its key's model how long
+  // it took and where it ended against the estimate it had while running
+  // (the final answer's, when no earlier answer gave one).
+  std::optional<TimingUpdate> learn(const Watch& w, const upstream::Answer& answer,
+                                    std::optional<model::WallTime> estimate) {
+    if (answer.kind != upstream::AnswerKind::ok || !answer.job) return std::nullopt;
+    if (w.state != WatchState::succeeded && w.state != WatchState::failed) return std::nullopt;
+    const model::JobSnapshot& job = *answer.job;
+    if (!estimate && job.expected_end_time) estimate = model::parse_rfc3339(*job.expected_end_time);
+    const auto seen = job_timing(job.begin_time, job.end_time, estimate);
+    if (!seen) return std::nullopt;
+    schedule::TimingKey key = timing_key(w);
+    schedule::TimingModel& model = timing.get(key);
+    model.observe_job(seen->duration_s, seen->expected_duration_s);
+    return TimingUpdate{std::move(key), model.serialize()};
   }
 
   void on_finished(Index index, const std::vector<Event>& events) {
@@ -318,6 +342,7 @@ struct Engine::Impl {
   bool rate_lowered_logged = false;
   WatchTable table;
   DueQueue due;
+  schedule::TimingModels timing;  // SPEC §7, by (api, project_id, job_type)
   asio::steady_timer timer;
   std::optional<SteadyTime> timer_at;
   asio::steady_timer sweep_timer;

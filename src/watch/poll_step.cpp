@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <boost/json/serialize.hpp>
 
+#include "jobwatch/schedule/placement.hpp"
 #include "jobwatch/schedule/poll_policy.hpp"
+#include "jobwatch/watch/timing.hpp"
 #include "jobwatch/watch/tracker.hpp"
 
 namespace jobwatch::watch {
@@ -51,6 +53,40 @@ std::optional<std::uint8_t> mean_progress(const model::JobSnapshot& job) {
   return static_cast<std::uint8_t>(sum / counted);
 }
 
+// SPEC §7: target_delay where the end is likely, up to max_interval
+// elsewhere, never below min_interval.
+milliseconds placed_gap(const EndPrediction& predicted, const config::PollConfig& poll) {
+  const schedule::PlacementParams params = placement_params(poll);
+  const schedule::PollPlan plan = schedule::plan_polls(predicted.plan_on, params);
+  double gap_s = schedule::next_gap(plan, predicted.age_s, params).gap_s;
+  // With whole-second times an end learned at age T happens up to a second
+  // later: each window is kept up for that second too (the gap as it would
+  // be a resolution earlier), else such ends fall "beyond history" and wait
+  // for max_interval.
+  const double res = predicted.time_resolution_s;
+  if (res > 0 && predicted.age_s >= res)
+    gap_s = std::min(gap_s, schedule::next_gap(plan, predicted.age_s - res, params).gap_s);
+  return schedule::to_millis(gap_s);
+}
+
+// The capped backoff (and estimate halving) of schedule::next_poll.
+milliseconds backoff_gap(Watch& watch, const upstream::Answer& answer,
+                         const config::PollConfig& poll, model::WallTime now, double jitter_unit) {
+  schedule::PolicyInput input{};
+  input.outcome = outcome_for(answer.kind);
+  input.now = std::chrono::system_clock::time_point(now.time_since_epoch());
+  if (watch.expected_end)
+    input.expected_end =
+        std::chrono::system_clock::time_point(watch.expected_end->time_since_epoch());
+  input.retry_after = answer.retry_after;
+  input.backoff_step = watch.backoff_step;
+  input.jitter_unit = jitter_unit;
+  const schedule::PolicyDecision decision =
+      schedule::next_poll({poll.min_interval, poll.max_interval}, input);
+  watch.backoff_step = decision.backoff_step;
+  return decision.gap;
+}
+
 void finish(Watch& watch, StepResult& result, model::WallTime now) {
   result.finished = true;
   result.changed = true;
@@ -74,8 +110,10 @@ void abandon(Watch& watch, StepResult& result, AbandonReason reason, const upstr
 }  // namespace
 
 StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
-                        const config::PollConfig& poll, model::WallTime now, double jitter_unit) {
+                        const config::PollConfig& poll, model::WallTime now, double jitter_unit,
+                        const schedule::TimingModels* timing) {
   StepResult result;
+  std::optional<milliseconds> placed;  // the gap placement chose, for a predicted job
   ++watch.polls;
   watch.last_poll_at = now;
 
@@ -100,8 +138,16 @@ StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
       watch.progress = mean_progress(job);
       result.events = std::move(seen.events);
       if (is_finished(watch.state)) {
+        watch.predicted_end.reset();
         finish(watch, result, now);
         return result;
+      }
+      watch.predicted_end.reset();
+      if (timing) {
+        if (auto predicted = predict_end(watch, job, *timing, now)) {
+          watch.predicted_end = predicted->end;
+          placed = placed_gap(*predicted, poll);
+        }
       }
       break;
     }
@@ -128,20 +174,14 @@ StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
     return result;
   }
 
-  schedule::PolicyInput input{};
-  input.outcome = outcome_for(answer.kind);
-  input.now = std::chrono::system_clock::time_point(now.time_since_epoch());
-  if (watch.expected_end)
-    input.expected_end =
-        std::chrono::system_clock::time_point(watch.expected_end->time_since_epoch());
-  input.retry_after = answer.retry_after;
-  input.backoff_step = watch.backoff_step;
-  input.jitter_unit = jitter_unit;
-  const schedule::PolicyDecision decision =
-      schedule::next_poll({poll.min_interval, poll.max_interval}, input);
-  watch.backoff_step = decision.backoff_step;
+  milliseconds gap{0};
+  if (placed) {
+    gap = *placed;
+    watch.backoff_step = 0;  // a usable answer: a later failure backs off from the start
+  } else {
+    gap = backoff_gap(watch, answer, poll, now, jitter_unit);
+  }
 
-  milliseconds gap = decision.gap;
   const auto to_deadline = std::chrono::duration_cast<milliseconds>(watch.deadline_at - now);
   // Not before the deadline passes; not long after not_found_grace runs out.
   gap = std::min(gap, to_deadline + milliseconds(1));

@@ -47,6 +47,12 @@ boost::json::object to_json(const WatchInfo& info) {
   if (info.expected_end_time) {
     obj["expected_end_time"] = model::format_rfc3339(*info.expected_end_time, true);
   }
+  if (info.predicted_end) {
+    obj["predicted_end"] =
+        boost::json::object{{"p10", model::format_rfc3339(info.predicted_end->p10)},
+                            {"p50", model::format_rfc3339(info.predicted_end->p50)},
+                            {"p90", model::format_rfc3339(info.predicted_end->p90)}};
+  }
   if (!info.last_error.empty()) obj["last_error"] = info.last_error;
   if (info.abandon_reason) obj["reason"] = reason_name(*info.abandon_reason);
   // `created` belongs to Watch replies only; the control service adds it there.

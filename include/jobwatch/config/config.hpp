@@ -60,6 +60,9 @@ struct ApiConfig {
 };
 
 struct PollConfig {
+  // How late a job's end may be seen where the timing model says it is
+  // likely (SPEC §7); clamped into [min_interval, max_interval] when used.
+  Duration target_delay = 10s;
   Duration min_interval = 2s;
   Duration max_interval = 2min;
   Duration default_deadline = 24h;

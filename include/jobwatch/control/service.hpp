@@ -73,6 +73,7 @@ class Service {
   Reply list_call(const boost::json::object& params);
   Reply show_call(const boost::json::object& params);
   Reply stats_call(const boost::json::object& params);
+  Reply timing_call(const boost::json::object& params);
   Reply get_info_call(const boost::json::object& params);
   Reply describe_call(const boost::json::object& params);
   std::unique_ptr<ActiveCall> wait_call(const Call& call, const Peer& peer, ReplyFn& reply);

@@ -24,7 +24,8 @@ class Persistence final : public watch::Journal, public sinks::DeliveryObserver 
 
   // watch::Journal
   std::optional<std::string> record_new(const std::vector<const watch::Watch*>& watches) override;
-  void record_change(const watch::Watch& watch, const std::vector<watch::Event>& events) override;
+  void record_change(const watch::Watch& watch, const std::vector<watch::Event>& events,
+                     const std::optional<watch::TimingUpdate>& learned) override;
   void record_removed(const watch::JobRef& job) override;
 
   // sinks::DeliveryObserver

@@ -73,6 +73,17 @@ struct DeadLetterRow {
   friend bool operator==(const DeadLetterRow&, const DeadLetterRow&) = default;
 };
 
+// The learned timing of one (api, project_id, job_type) (SPEC §7). `model`
+// is schedule::TimingModel::serialize's blob; the store does not look inside.
+struct TimingModelRow {
+  std::string api;
+  std::string project_id;
+  std::string job_type;
+  std::string model;
+  model::WallTime updated_at{};
+  friend bool operator==(const TimingModelRow&, const TimingModelRow&) = default;
+};
+
 // The persistent part of an engine watch, and back. to_watch leaves the
 // in-memory scheduling fields (due, generation, in_flight, backoff) at their
 // defaults for the engine to set; `seen` is true once the tracker has a status.

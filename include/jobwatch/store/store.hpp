@@ -41,6 +41,8 @@ class Batch {
   // happens when the row is not owed.
   void dead_letter(std::string_view event_id, std::string_view sink, std::string_view reason,
                    std::uint32_t attempts, model::WallTime failed_at);
+  // Inserts or replaces the model of (api, project_id, job_type).
+  void upsert_timing_model(const TimingModelRow& row);
 
   bool failed() const { return error_.has_value(); }
 
@@ -56,7 +58,7 @@ class Batch {
 class Store {
  public:
   static constexpr std::string_view file_name = "jobwatch.db";
-  static constexpr int schema_version = 2;
+  static constexpr int schema_version = 3;
 
   // Opens (creating `dir`, mode 0750, and the file when missing) and migrates
   // the schema. A damaged or foreign file, one made by a newer jobwatch, or
@@ -79,6 +81,8 @@ class Store {
   // The most recent `limit`, oldest first.
   std::variant<std::vector<DeadLetterRow>, StoreError> load_dead_letters(std::size_t limit);
   std::variant<std::int64_t, StoreError> count_dead_letters();
+  // Every learned timing model, by key.
+  std::variant<std::vector<TimingModelRow>, StoreError> load_timing_models();
   // Deletes watches finished before `cutoff` (retention); answers how many.
   std::variant<std::size_t, StoreError> purge_finished_before(model::WallTime cutoff);
 

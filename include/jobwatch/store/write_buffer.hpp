@@ -34,6 +34,7 @@ class WriteBuffer {
                       model::WallTime next_attempt_at, std::string last_error);
   void dead_letter(std::string event_id, std::string sink, std::string reason,
                    std::uint32_t attempts, model::WallTime failed_at);
+  void upsert_timing_model(TimingModelRow row);
 
   // Runs after the next flush: with nullopt once everything buffered before
   // it is committed, or with the error when the transaction was rolled back.
@@ -67,7 +68,8 @@ class WriteBuffer {
     model::WallTime failed_at;
   };
   // monostate: a watch write superseded by a later one.
-  using Op = std::variant<std::monostate, StoredWatch, Delete, OutboxRow, Delivered, Attempt, Dead>;
+  using Op = std::variant<std::monostate, StoredWatch, Delete, OutboxRow, Delivered, Attempt, Dead,
+                          TimingModelRow>;
 
   void push_watch_op(const watch::JobRef& job, Op op);
 

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <chrono>
 #include <cstdint>
@@ -83,6 +84,13 @@ class Engine {
   // while the daemon was down is reported on that first poll, with the same
   // event ids. Finished ones stay visible until their retention ends.
   void restore(std::vector<Watch> watches);
+  // The timing models of a previous run (from the store), before restore.
+  void load_timing_models(schedule::TimingModels models);
+  // What the engine has learned so far (SPEC §7).
+  const schedule::TimingModels& timing_models() const;
+  // The Timing reply's models (SPEC §3), by key, with the windows the
+  // current poll settings give.
+  boost::json::array timing() const;
 
   // Starts watches (the first poll is due at once). A job already watched
   // (or finished within retention) is returned with created == false and

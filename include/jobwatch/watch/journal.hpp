@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "jobwatch/watch/event.hpp"
+#include "jobwatch/watch/timing.hpp"
 #include "jobwatch/watch/watch_table.hpp"
 
 namespace jobwatch::watch {
@@ -22,9 +23,11 @@ class Journal {
   virtual std::optional<std::string> record_new(const std::vector<const Watch*>& watches) = 0;
 
   // A watch's statuses changed, maybe with terminal transitions. The journal
-  // commits the new state together with the events' outbox rows, and only
+  // commits the new state together with the events' outbox rows (and the
+  // timing model the job's end taught, when `learned` is set), and only
   // after that commit hands the events to the sinks.
-  virtual void record_change(const Watch& watch, const std::vector<Event>& events) = 0;
+  virtual void record_change(const Watch& watch, const std::vector<Event>& events,
+                             const std::optional<TimingUpdate>& learned) = 0;
 
   // A watch was cancelled, or outlived state.retention after finishing.
   virtual void record_removed(const JobRef& job) = 0;

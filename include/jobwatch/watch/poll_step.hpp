@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "jobwatch/config/config.hpp"
+#include "jobwatch/schedule/timing_model.hpp"
 #include "jobwatch/upstream/answer.hpp"
 #include "jobwatch/watch/event.hpp"
 #include "jobwatch/watch/watch_table.hpp"
@@ -25,9 +26,13 @@ struct StepResult {
 };
 
 // Applies `answer` to `watch` (state, counters, last_error, tracker state)
-// and decides what follows. `jitter_unit` is uniform in [0, 1).
+// and decides what follows. `jitter_unit` is uniform in [0, 1). With the
+// learned `timing` models (SPEC §7), a usable answer for a running job whose
+// key predicts is followed where its end is likely (placement); otherwise,
+// and for every other outcome, the capped backoff of schedule::next_poll.
 StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
-                        const config::PollConfig& poll, model::WallTime now, double jitter_unit);
+                        const config::PollConfig& poll, model::WallTime now, double jitter_unit,
+                        const schedule::TimingModels* timing = nullptr);
 
 // Ends a watch whose deadline has passed before its next poll; nullopt when
 // the deadline is still ahead.

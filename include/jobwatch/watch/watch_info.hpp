@@ -35,6 +35,14 @@ enum class WatchState : std::uint8_t {
 std::string_view state_name(WatchState state);  // "pending", "handling", …
 bool is_finished(WatchState state);             // succeeded, failed, abandoned
 
+// SPEC §7: when the job is likely to end, given it has not ended yet.
+struct PredictedEnd {
+  model::WallTime p10;
+  model::WallTime p50;
+  model::WallTime p90;
+  friend bool operator==(const PredictedEnd&, const PredictedEnd&) = default;
+};
+
 struct WatchInfo {
   JobRef job;
   model::Api api = model::Api::app_v1;
@@ -49,6 +57,7 @@ struct WatchInfo {
   std::optional<model::WallTime> last_poll_at;
   std::optional<model::WallTime> next_poll_at;
   std::optional<model::WallTime> expected_end_time;
+  std::optional<PredictedEnd> predicted_end;
   std::string last_error;  // empty when the last poll went well
   std::optional<AbandonReason> abandon_reason;
   bool created = false;  // Watch replies: was this call the one that created it

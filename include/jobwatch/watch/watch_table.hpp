@@ -39,6 +39,9 @@ struct Watch {
   std::optional<model::WallTime> last_poll_at;
   std::optional<model::WallTime> next_poll_at;  // wall-clock view of `due`, for List/Show
   std::optional<model::WallTime> expected_end;
+  // From the timing model at the last usable answer; not stored (the first
+  // poll after a restart predicts again).
+  std::optional<PredictedEnd> predicted_end;
   SteadyTime due{};
   std::uint16_t backoff_step = 0;
   bool seen = false;       // a 200 has come at least once

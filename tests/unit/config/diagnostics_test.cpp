@@ -118,6 +118,14 @@ TEST(LoadString, BadNumbers) {
               ElementsAre("t.yaml:3:15: api.rate_limit: expected a number"));
 }
 
+TEST(LoadString, TargetDelayMustBePositive) {
+  EXPECT_THAT(errors_of(with_api("poll: {target_delay: 0s}\n")),
+              ElementsAre("t.yaml:3:22: poll.target_delay: must be longer than zero"));
+  EXPECT_THAT(errors_of(with_api("poll: {target_delay: soon}\n")),
+              ElementsAre("t.yaml:3:22: poll.target_delay: 'soon' is not a duration (write e.g. "
+                          "500ms, 30s, 5m, 2h, 1d)"));
+}
+
 TEST(LoadString, BadDurations) {
   EXPECT_THAT(errors_of(with_api("  request_timeout: 10 seconds\n"
                                  "poll: {min_interval: -1s, not_found_grace: 0s}\n"

@@ -27,6 +27,7 @@ TEST(Values, DefaultsWhenOnlyTheEndpointIsGiven) {
   EXPECT_EQ(c.api.auth.type, AuthType::none);
   EXPECT_EQ(c.api.request_timeout, defaults.api.request_timeout);
   EXPECT_EQ(c.api.max_connections, defaults.api.max_connections);
+  EXPECT_EQ(c.poll.target_delay, 10s);
   EXPECT_EQ(c.poll.min_interval, defaults.poll.min_interval);
   EXPECT_EQ(c.poll.max_interval, defaults.poll.max_interval);
   EXPECT_EQ(c.control.socket, defaults.control.socket);
@@ -47,7 +48,8 @@ TEST(Values, EveryKeyIsRead) {
       "  rate_limit: 0.5\n"
       "  tls: {verify: false, ca_file: /etc/ca.pem}\n"
       "  proxy: http://proxy:3128\n"
-      "poll: {min_interval: 500ms, max_interval: 5s, default_deadline: 10m, not_found_grace: 20}\n"
+      "poll: {target_delay: 1500ms, min_interval: 500ms, max_interval: 5s, default_deadline: 10m,"
+      " not_found_grace: 20}\n"
       "control: {socket: /tmp/c.sock, socket_mode: 0600, max_message: 2048, idle_timeout: 1m,"
       " max_watches: 10}\n"
       "state: {dir: /tmp/state, retention: 1d}\n"
@@ -72,6 +74,7 @@ TEST(Values, EveryKeyIsRead) {
   EXPECT_FALSE(c.api.tls.verify);
   EXPECT_EQ(c.api.tls.ca_file, "/etc/ca.pem");
   EXPECT_EQ(c.api.proxy, "http://proxy:3128");
+  EXPECT_EQ(c.poll.target_delay, 1500ms);
   EXPECT_EQ(c.poll.min_interval, 500ms);
   EXPECT_EQ(c.poll.max_interval, 5s);
   EXPECT_EQ(c.poll.default_deadline, 10min);
@@ -180,6 +183,7 @@ TEST(ExampleFiles, FullExampleMatchesTheDefaults) {
   EXPECT_EQ(c.api.max_connections, d.api.max_connections);
   EXPECT_DOUBLE_EQ(c.api.rate_limit, d.api.rate_limit);
   EXPECT_EQ(c.api.tls.verify, d.api.tls.verify);
+  EXPECT_EQ(c.poll.target_delay, d.poll.target_delay);
   EXPECT_EQ(c.poll.min_interval, d.poll.min_interval);
   EXPECT_EQ(c.poll.max_interval, d.poll.max_interval);
   EXPECT_EQ(c.poll.default_deadline, d.poll.default_deadline);

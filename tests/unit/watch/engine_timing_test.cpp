@@ -1,0 +1,125 @@
+// The engine and SPEC §7: a job whose end it sees teaches its key's timing
+// model, handed to the journal with the terminal transition.
+#include <gtest/gtest.h>
+
+#include "engine_fixture.hpp"
+#include "jobwatch/model/time.hpp"
+
+namespace jobwatch::watch {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::job_answer;
+using testing::timed_job_answer;
+
+config::Config timing_config() {
+  config::Config c;
+  c.api.rate_limit = 1000;
+  c.api.max_connections = 4;
+  c.poll.min_interval = 5ms;
+  c.poll.max_interval = 20ms;
+  c.poll.default_deadline = 10s;
+  c.poll.not_found_grace = 100ms;
+  return c;
+}
+
+// Remembers what the engine records.
+class RecordingJournal final : public Journal {
+ public:
+  struct Change {
+    std::string job_id;
+    std::vector<EventType> events;
+    std::optional<TimingUpdate> learned;
+  };
+  std::optional<std::string> record_new(const std::vector<const Watch*>&) override {
+    return std::nullopt;
+  }
+  void record_change(const Watch& watch, const std::vector<Event>& events,
+                     const std::optional<TimingUpdate>& learned) override {
+    Change change{watch.job.job_id, {}, learned};
+    for (const Event& e : events) change.events.push_back(e.type);
+    changes.push_back(std::move(change));
+  }
+  void record_removed(const JobRef&) override {}
+
+  std::vector<Change> changes;
+};
+
+class EngineTimingTest : public EngineFixture {
+ protected:
+  void make_engine(const config::Config& c = timing_config()) {
+    engine_ = std::make_unique<Engine>(io_.get_executor(), c, api_, &journal_);
+    engine_->subscribe_events([this](const Event& e) { events_.push_back(e); });
+  }
+
+  const schedule::TimingModel* model_of(const std::string& job_type = "1") const {
+    return engine_->timing_models().find({"app-v1", project, job_type});
+  }
+
+  RecordingJournal journal_;
+};
+
+TEST_F(EngineTimingTest, AnEndSeenTeachesTheModelInTheTerminalRecord) {
+  api_.script("j1", [](int n) {
+    if (n == 0)
+      return timed_job_answer("j1", 2, "2026-01-01T10:00:00Z", "", "2026-01-01T10:00:40Z");
+    return timed_job_answer("j1", 1, "2026-01-01T10:00:00Z", "2026-01-01T10:00:50Z");
+  });
+  make_engine();
+  watch({"j1"});
+  ASSERT_TRUE(run_until_finished({"j1"}));
+
+  const schedule::TimingModel* model = model_of();
+  ASSERT_TRUE(model);
+  EXPECT_EQ(model->jobs(), 1u);
+  EXPECT_EQ(model->estimate_jobs(), 1u);      // against the estimate seen while it ran
+  EXPECT_NEAR(*model->quantile(0.5), 50, 6);  // one bucket is ~23 % wide
+
+  ASSERT_FALSE(journal_.changes.empty());
+  const RecordingJournal::Change& last = journal_.changes.back();
+  EXPECT_EQ(last.events, std::vector<EventType>{EventType::job_succeeded});
+  ASSERT_TRUE(last.learned);
+  EXPECT_EQ(last.learned->key, (schedule::TimingKey{"app-v1", project, "1"}));
+  EXPECT_EQ(schedule::TimingModel::deserialize(last.learned->model), *model);
+  for (std::size_t i = 0; i + 1 < journal_.changes.size(); ++i)
+    EXPECT_FALSE(journal_.changes[i].learned);
+}
+
+TEST_F(EngineTimingTest, FailedJobsTeachToo) {
+  api_.script("j1", [](int) {
+    return timed_job_answer("j1", 0, "2026-01-01T10:00:00Z", "2026-01-01T10:00:05Z");
+  });
+  make_engine();
+  watch({"j1"});
+  ASSERT_TRUE(run_until_finished({"j1"}));
+  ASSERT_TRUE(model_of());
+  EXPECT_EQ(model_of()->jobs(), 1u);
+  EXPECT_EQ(model_of()->estimate_jobs(), 0u);
+}
+
+TEST_F(EngineTimingTest, NoTimesOrNoEndSeenTeachNothing) {
+  api_.script("j1", [](int) { return job_answer("j1", 1); });        // no begin/end times
+  api_.script("j2", [](int) { return testing::http_answer(403); });  // abandoned
+  make_engine();
+  watch({"j1", "j2"});
+  ASSERT_TRUE(run_until_finished({"j1", "j2"}));
+  EXPECT_EQ(engine_->timing_models().size(), 0u);
+  for (const auto& change : journal_.changes) EXPECT_FALSE(change.learned);
+}
+
+TEST_F(EngineTimingTest, LoadedModelsAreKeptAndTaughtFurther) {
+  schedule::TimingModels loaded;
+  loaded.get({"app-v1", project, "1"}).observe_job(30, std::nullopt);
+  make_engine();
+  engine_->load_timing_models(std::move(loaded));
+  api_.script("j1", [](int) {
+    return timed_job_answer("j1", 1, "2026-01-01T10:00:00Z", "2026-01-01T10:00:30Z");
+  });
+  watch({"j1"});
+  ASSERT_TRUE(run_until_finished({"j1"}));
+  ASSERT_TRUE(model_of());
+  EXPECT_EQ(model_of()->jobs(), 2u);
+}
+
+}  // namespace
+}  // namespace jobwatch::watch

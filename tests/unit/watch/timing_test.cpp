@@ -1,0 +1,85 @@
+// What a finished job teaches (SPEC §7): its duration and estimate from the
+// API's times, and the seeding of models from finished watches.
+#include "jobwatch/watch/timing.hpp"
+
+#include <gtest/gtest.h>
+
+namespace jobwatch::watch {
+namespace {
+
+model::WallTime at(const char* rfc3339) {
+  return *model::parse_rfc3339(rfc3339);
+}
+
+TEST(JobTiming, DurationAndEstimateFromTheTimes) {
+  auto t = job_timing("2026-01-01T10:00:00Z", "2026-01-01T10:05:30Z", at("2026-01-01T10:04:00Z"));
+  ASSERT_TRUE(t);
+  EXPECT_DOUBLE_EQ(t->duration_s, 330);
+  ASSERT_TRUE(t->expected_duration_s);
+  EXPECT_DOUBLE_EQ(*t->expected_duration_s, 240);
+}
+
+TEST(JobTiming, NothingWithoutBothTimesOrWithAnEndBeforeTheBegin) {
+  EXPECT_FALSE(job_timing(std::nullopt, "2026-01-01T10:05:30Z", std::nullopt));
+  EXPECT_FALSE(job_timing("2026-01-01T10:00:00Z", std::nullopt, std::nullopt));
+  EXPECT_FALSE(job_timing("yesterday", "2026-01-01T10:05:30Z", std::nullopt));
+  EXPECT_FALSE(job_timing("2026-01-01T10:00:00Z", "2026-01-01T09:59:59Z", std::nullopt));
+}
+
+TEST(JobTiming, AnEstimateNotAfterTheBeginIsLeftOut) {
+  auto t = job_timing("2026-01-01T10:00:00Z", "2026-01-01T10:00:10Z", at("2026-01-01T10:00:00Z"));
+  ASSERT_TRUE(t);
+  EXPECT_FALSE(t->expected_duration_s);
+}
+
+TEST(JobTiming, FromTheJobObjectAsReceived) {
+  auto t = job_timing_of_json(
+      R"({"job_id":"j","begin_time":"2026-01-01T10:00:00Z","end_time":"2026-01-01T10:00:42Z",)"
+      R"("expected_end_time":"2026-01-01T10:00:40Z"})");
+  ASSERT_TRUE(t);
+  EXPECT_DOUBLE_EQ(t->duration_s, 42);
+  EXPECT_DOUBLE_EQ(*t->expected_duration_s, 40);
+  EXPECT_FALSE(job_timing_of_json(R"({"job_id":"j","begin_time":"2026-01-01T10:00:00Z"})"));
+  EXPECT_FALSE(job_timing_of_json("not json"));
+  EXPECT_FALSE(job_timing_of_json(""));
+}
+
+Watch finished_watch(std::string project, std::string job_type, WatchState state, int seconds,
+                     std::int64_t finished_ms) {
+  Watch w;
+  w.job = {std::move(project), "j" + std::to_string(finished_ms)};
+  w.api = model::Api::app_v2;
+  w.job_type = std::move(job_type);
+  w.state = state;
+  w.finished_at = model::WallTime(std::chrono::milliseconds(finished_ms));
+  w.last_job_json = R"({"begin_time":"2026-01-01T10:00:00Z","end_time":"2026-01-01T10:00:)" +
+                    std::string(seconds < 10 ? "0" : "") + std::to_string(seconds) + R"(Z"})";
+  return w;
+}
+
+TEST(SeedTimingModels, FinishedJobsTeachTheirKeys) {
+  std::vector<Watch> watches;
+  for (int i = 0; i < 6; ++i)
+    watches.push_back(finished_watch("p", "createApp", WatchState::succeeded, 20 + i, 1000 + i));
+  watches.push_back(finished_watch("p", "deleteApp", WatchState::failed, 5, 2000));
+  watches.push_back(finished_watch("q", "createApp", WatchState::abandoned, 5, 3000));  // not seen
+  Watch running = finished_watch("q", "createApp", WatchState::handling, 5, 0);
+  watches.push_back(running);
+  Watch no_times = finished_watch("r", "createApp", WatchState::succeeded, 5, 4000);
+  no_times.last_job_json = R"({"job_id":"x"})";
+  watches.push_back(no_times);
+
+  const schedule::TimingModels models = seed_timing_models(watches);
+  ASSERT_EQ(models.size(), 2u);
+  const schedule::TimingModel* create = models.find({"app-v2", "p", "createApp"});
+  ASSERT_TRUE(create);
+  EXPECT_EQ(create->jobs(), 6u);
+  EXPECT_NEAR(*create->quantile(0.5), 22.5, 2.0);
+  const schedule::TimingModel* remove = models.find({"app-v2", "p", "deleteApp"});
+  ASSERT_TRUE(remove);
+  EXPECT_EQ(remove->jobs(), 1u);
+  EXPECT_FALSE(models.find({"app-v2", "q", "createApp"}));
+}
+
+}  // namespace
+}  // namespace jobwatch::watch
