@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <boost/asio/post.hpp>
+#include <random>
 
 #include "engine_impl.hpp"
 
@@ -22,9 +22,18 @@ std::string_view outcome_name(Outcome outcome) {
   return "abandoned";
 }
 
-Engine::Engine(asio::any_io_executor executor, const config::Config& config, upstream::JobApi& api,
-               Journal* journal)
-    : impl_(std::make_unique<Impl>(std::move(executor), config, api, journal)) {}
+Engine::Engine(boost::asio::any_io_executor executor, const config::Config& config,
+               upstream::JobApi& api, Journal* journal)
+    : impl_(nullptr) {
+  std::unique_ptr<Loop> loop = asio_loop(std::move(executor));
+  Loop& ref = *loop;
+  impl_ = std::make_unique<Impl>(std::move(loop), ref, config, api, journal, PollOrder::priority,
+                                 std::random_device{}());
+}
+
+Engine::Engine(Loop& loop, const config::Config& config, upstream::JobApi& api, Journal* journal,
+               PollOrder order)
+    : impl_(std::make_unique<Impl>(nullptr, loop, config, api, journal, order, 1)) {}
 
 void Engine::restore(std::vector<Watch> watches) {
   Impl& s = *impl_;
@@ -41,7 +50,7 @@ void Engine::restore(std::vector<Watch> watches) {
       s.schedule(index, milliseconds(0));
     }
   }
-  asio::post(s.timer.get_executor(), [&s, life = s.alive] {
+  s.loop.post([&s, life = s.alive] {
     if (*life) s.pump();
   });
 }
@@ -75,7 +84,7 @@ std::variant<std::vector<WatchInfo>, EngineError> Engine::watch(const WatchReque
 
   Labels labels = request.labels;
   std::sort(labels.begin(), labels.end());
-  const model::WallTime now = wall_now();
+  const model::WallTime now = s.loop.wall_now();
   const milliseconds deadline = request.deadline.value_or(s.poll.default_deadline);
 
   std::vector<Index> created;
@@ -114,7 +123,7 @@ std::variant<std::vector<WatchInfo>, EngineError> Engine::watch(const WatchReque
   }
   // Pump after the reply is built: a batch of Watch calls in one loop turn
   // starts its polls together.
-  asio::post(s.timer.get_executor(), [&s, life = s.alive] {
+  s.loop.post([&s, life = s.alive] {
     if (*life) s.pump();
   });
   return replies;
@@ -212,7 +221,10 @@ boost::json::object Engine::stats() const {
   polls["by_answer"] = std::move(by_answer);
   polls["by_http_status"] = std::move(by_http);
   polls["in_flight"] = s.in_flight;
-  polls["due_queue"] = s.due.size();
+  // Entries not yet due plus those due and waiting for a token or a
+  // connection (the heap may still hold stale entries of cancelled watches).
+  polls["due_queue"] = s.due.size() + s.ready.size();
+  polls["waiting_for_budget"] = s.ready.size();
   polls["rate_limit"] = s.limiter.rate();  // effective, after AIMD
   polls["rate_limit_configured"] = s.adaptive.configured();
   polls["throttled_total"] = s.adaptive.throttled_total();
@@ -245,8 +257,8 @@ void Engine::checkpoint() {
 
 void Engine::stop() {
   impl_->stopped = true;
-  impl_->timer.cancel();
-  impl_->sweep_timer.cancel();
+  impl_->timer->cancel();
+  impl_->sweep_timer->cancel();
 }
 
 }  // namespace jobwatch::watch

@@ -8,14 +8,15 @@
 
 #include <algorithm>
 #include <array>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <map>
 #include <random>
 
 #include "jobwatch/schedule/adaptive_rate.hpp"
+#include "jobwatch/schedule/placement.hpp"
+#include "jobwatch/schedule/priority.hpp"
 #include "jobwatch/schedule/rate_limiter.hpp"
 #include "jobwatch/watch/engine.hpp"
+#include "jobwatch/watch/loop.hpp"
 #include "jobwatch/watch/poll_step.hpp"
 #include "jobwatch/watch/timing.hpp"
 #include "jobwatch/watch/watch_table.hpp"
@@ -23,14 +24,8 @@
 namespace jobwatch::watch {
 namespace engine_detail {
 
-namespace asio = boost::asio;
 using std::chrono::milliseconds;
-using std::chrono::steady_clock;
 using Index = WatchTable::Index;
-
-inline model::WallTime wall_now() {
-  return std::chrono::time_point_cast<milliseconds>(std::chrono::system_clock::now());
-}
 
 inline Outcome outcome_of(WatchState state) {
   switch (state) {
@@ -84,15 +79,19 @@ inline void notify(const std::map<SubscriptionId, Listener>& listeners, const Ar
 using namespace engine_detail;
 
 struct Engine::Impl {
-  Impl(asio::any_io_executor executor, const config::Config& config, upstream::JobApi& job_api,
-       Journal* watch_journal)
-      : api(job_api),
+  Impl(std::unique_ptr<Loop> own_loop, Loop& engine_loop, const config::Config& config,
+       upstream::JobApi& job_api, Journal* watch_journal, PollOrder poll_order,
+       std::uint64_t jitter_seed)
+      : owned_loop(std::move(own_loop)),
+        loop(engine_loop),
+        api(job_api),
         journal(watch_journal),
+        order(poll_order),
         limiter(config.api.rate_limit),
         adaptive(config.api.rate_limit),
-        timer(executor),
-        sweep_timer(executor),
-        rng(std::random_device{}()) {
+        timer(loop.make_timer()),
+        sweep_timer(loop.make_timer()),
+        rng(jitter_seed) {
     apply(config);
   }
 
@@ -116,40 +115,91 @@ struct Engine::Impl {
   void arm(SteadyTime at) {
     if (timer_at && *timer_at <= at) return;
     timer_at = at;
-    timer.expires_at(at);
-    timer.async_wait([this, life = alive](boost::system::error_code ec) {
-      if (!*life || ec == asio::error::operation_aborted) return;
+    timer->arm(at, [this] {
       timer_at.reset();
       pump();
     });
   }
 
-  // Starts every due poll the connection cap and the rate budget allow;
-  // otherwise arms the one timer for when the next can start.
+  // Moves every due poll to `ready`, starts as many as the connection cap
+  // and the rate budget allow — the likeliest to find a change first when
+  // they cannot all go (SPEC §7) — and arms the one timer for what follows.
   void pump() {
     if (stopped) return;
-    const SteadyTime now = steady_clock::now();
+    const SteadyTime now = loop.now();
     recover_rate(now);
-    while (!due.empty()) {
+    while (!due.empty() && due.top().due <= now) {
       const DueQueue::Entry entry = due.top();
-      if (!is_current(entry)) {
-        due.pop();
-        continue;
-      }
-      if (entry.due > now) return arm(entry.due);
-      if (in_flight >= max_in_flight) return;  // a completion pumps again
+      due.pop();
+      if (!is_current(entry)) continue;
       Watch& w = table.at(entry.index);
-      if (auto expired = expire_if_due(w, wall_now())) {
-        due.pop();
+      if (auto expired = expire_if_due(w, loop.wall_now())) {
         std::vector<Event> events{std::move(*expired)};
         record(entry.index, events);
         on_finished(entry.index, events);
         continue;
       }
-      if (!limiter.try_acquire(now)) return arm(now + limiter.wait_time(now));
-      due.pop();
-      start_poll(entry.index);
+      // Heap order, and every later entry is due at or after `now`: ready
+      // stays sorted by due time.
+      ready.push_back(entry);
     }
+    start_ready(now);
+    std::optional<SteadyTime> wake;
+    if (!due.empty()) wake = due.top().due;
+    // With polls waiting and a free connection, the next token starts one;
+    // without a free connection a completion pumps again.
+    if (!ready.empty() && in_flight < max_in_flight) {
+      const SteadyTime token_at = now + limiter.wait_time(now);
+      wake = wake ? std::min(*wake, token_at) : token_at;
+    }
+    if (wake) arm(*wake);
+  }
+
+  // How long a poll due now is likely to wait for the rate budget: the
+  // polls already waiting, at the current rate.
+  milliseconds budget_wait() const {
+    const double rate = limiter.rate();
+    if (ready.empty() || !(rate > 0)) return milliseconds(0);
+    return schedule::to_millis(static_cast<double>(ready.size()) / rate);
+  }
+
+  void start_ready(SteadyTime now) {
+    if (ready.empty() || in_flight >= max_in_flight || limiter.wait_time(now).count() > 0) return;
+    std::erase_if(ready, [this](const DueQueue::Entry& e) { return !is_current(e); });
+    const std::size_t slots = std::min(max_in_flight - in_flight, ready.size());
+    std::size_t budget = 0;
+    while (budget < slots && limiter.try_acquire(now)) ++budget;
+    if (budget == ready.size() || order == PollOrder::due_time) {
+      for (std::size_t i = 0; i < budget; ++i) start_poll(ready[i].index);
+      ready.erase(ready.begin(), ready.begin() + static_cast<std::ptrdiff_t>(budget));
+      return;
+    }
+    // More due than the budget: rank by the chance each poll finds the end
+    // now — the chance per second its schedule saw, times the time since
+    // its last poll — and put starving watches first (schedule/priority.hpp).
+    const double max_interval_s = std::chrono::duration<double>(poll.max_interval).count();
+    const model::WallTime wall = loop.wall_now();
+    std::vector<schedule::DuePoll> candidates;
+    candidates.reserve(ready.size());
+    for (std::size_t i = 0; i < ready.size(); ++i) {
+      const Watch& w = table.at(ready[i].index);
+      const double waited_s = std::chrono::duration<double>(now - ready[i].due).count();
+      const double unpolled_s =
+          std::chrono::duration<double>(wall - w.last_poll_at.value_or(w.created_at)).count();
+      // A first poll always tells something (the job exists, its begin).
+      const double p_now = w.seen ? w.change_rate * unpolled_s : 1.0;
+      candidates.push_back(
+          {i, schedule::priority_score(p_now, unpolled_s, max_interval_s), waited_s});
+    }
+    std::vector<bool> chosen(ready.size(), false);
+    for (std::size_t i : schedule::select_polls(candidates, budget)) {
+      chosen[i] = true;
+      start_poll(ready[i].index);
+    }
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < ready.size(); ++i)
+      if (!chosen[i]) ready[kept++] = ready[i];
+    ready.resize(kept);
   }
 
   void start_poll(Index index) {
@@ -166,7 +216,7 @@ struct Engine::Impl {
   void on_answer(Index index, std::uint32_t generation, upstream::Answer answer) {
     --in_flight;
     count_answer(answer);
-    if (answer.kind == upstream::AnswerKind::throttled) slow_down(steady_clock::now());
+    if (answer.kind == upstream::AnswerKind::throttled) slow_down(loop.now());
     if (stopped) return;
     if (!table.contains(index) || table.at(index).generation != generation) {
       pump();  // cancelled while the poll was out
@@ -178,7 +228,8 @@ struct Engine::Impl {
       log_poll_error(w.job, answer);
     // The estimate seen while the job ran, before the final answer replaces it.
     const std::optional<model::WallTime> estimate = w.expected_end;
-    StepResult step = apply_answer(w, answer, poll, wall_now(), jitter(rng), &timing);
+    StepResult step =
+        apply_answer(w, answer, poll, loop.wall_now(), jitter(rng), &timing, budget_wait());
     std::optional<TimingUpdate> learned;
     if (step.finished) learned = learn(w, answer, estimate);
     if (step.changed) record(index, step.events, learned);
@@ -219,7 +270,7 @@ struct Engine::Impl {
   // token shows up in the log, not only in Show — but a storm of them must
   // not flood the journal: a few per window, then a count of the rest.
   void log_poll_error(const JobRef& job, const upstream::Answer& answer) {
-    const SteadyTime now = steady_clock::now();
+    const SteadyTime now = loop.now();
     if (now - error_window_start >= poll_error_window) {
       if (errors_suppressed > 0)
         spdlog::warn("{} more poll error(s) in the last {} s were not logged", errors_suppressed,
@@ -239,8 +290,8 @@ struct Engine::Impl {
 
   void schedule(Index index, milliseconds gap) {
     Watch& w = table.at(index);
-    w.due = steady_clock::now() + gap;
-    w.next_poll_at = wall_now() + gap;
+    w.due = loop.now() + gap;
+    w.next_poll_at = loop.wall_now() + gap;
     due.push({w.due, index, w.generation});
   }
 
@@ -249,13 +300,16 @@ struct Engine::Impl {
     if (journal) journal->record_change(table.at(index), events, learned);
   }
 
-  // SPEC §7: a job whose end the daemon saw teaches its key's model how long
-  // it took and where it ended against the estimate it had while running
-  // (the final answer's, when no earlier answer gave one).
+  // SPEC §7: a job whose success the daemon saw teaches its key's model how
+  // long it took and where it ended against the estimate it had while
+  // running (the final answer's, when no earlier answer gave one). Failures
+  // teach nothing: they end wherever the job broke, and a window stretched
+  // over them would spend target_delay polls on the whole early range —
+  // max_interval is what bounds how late a failure is seen.
   std::optional<TimingUpdate> learn(const Watch& w, const upstream::Answer& answer,
                                     std::optional<model::WallTime> estimate) {
     if (answer.kind != upstream::AnswerKind::ok || !answer.job) return std::nullopt;
-    if (w.state != WatchState::succeeded && w.state != WatchState::failed) return std::nullopt;
+    if (w.state != WatchState::succeeded) return std::nullopt;
     const model::JobSnapshot& job = *answer.job;
     if (!estimate && job.expected_end_time) estimate = model::parse_rfc3339(*job.expected_end_time);
     const auto seen = job_timing(job.begin_time, job.end_time, estimate);
@@ -298,16 +352,14 @@ struct Engine::Impl {
     sweep_armed = true;
     const auto period =
         std::clamp<milliseconds>(retention / 10, milliseconds(1000), milliseconds(60'000));
-    sweep_timer.expires_after(period);
-    sweep_timer.async_wait([this, life = alive](boost::system::error_code ec) {
-      if (!*life || ec == asio::error::operation_aborted) return;
+    sweep_timer->arm(loop.now() + period, [this] {
       sweep_armed = false;
       sweep();
     });
   }
 
   void sweep() {
-    const model::WallTime cutoff = wall_now() - retention;
+    const model::WallTime cutoff = loop.wall_now() - retention;
     std::vector<Index> expired;
     bool any_finished = false;
     table.for_each_index([&](Index i) {
@@ -331,8 +383,11 @@ struct Engine::Impl {
   int errors_logged = 0;
   std::uint64_t errors_suppressed = 0;
 
+  std::unique_ptr<Loop> owned_loop;  // the Asio loop, when the engine made it
+  Loop& loop;
   upstream::JobApi& api;
   Journal* journal = nullptr;
+  PollOrder order;
   config::PollConfig poll;
   std::size_t max_in_flight = 16;
   std::size_t max_watches = 0;
@@ -342,10 +397,12 @@ struct Engine::Impl {
   bool rate_lowered_logged = false;
   WatchTable table;
   DueQueue due;
+  // Due, waiting for a token or a connection; sorted by due time.
+  std::vector<DueQueue::Entry> ready;
   schedule::TimingModels timing;  // SPEC §7, by (api, project_id, job_type)
-  asio::steady_timer timer;
+  std::unique_ptr<LoopTimer> timer;
   std::optional<SteadyTime> timer_at;
-  asio::steady_timer sweep_timer;
+  std::unique_ptr<LoopTimer> sweep_timer;
   bool sweep_armed = false;
   std::size_t in_flight = 0;
   std::size_t active = 0;

@@ -5,6 +5,7 @@
 
 #include "jobwatch/schedule/placement.hpp"
 #include "jobwatch/schedule/poll_policy.hpp"
+#include "jobwatch/schedule/priority.hpp"
 #include "jobwatch/watch/timing.hpp"
 #include "jobwatch/watch/tracker.hpp"
 
@@ -63,9 +64,15 @@ milliseconds placed_gap(const EndPrediction& predicted, const config::PollConfig
   // later: each window is kept up for that second too (the gap as it would
   // be a resolution earlier), else such ends fall "beyond history" and wait
   // for max_interval.
+  // Only a window is kept up: the gap that lands a poll on the next
+  // window's start stays as it is, or the window would open with two polls
+  // a second apart.
   const double res = predicted.time_resolution_s;
-  if (res > 0 && predicted.age_s >= res)
-    gap_s = std::min(gap_s, schedule::next_gap(plan, predicted.age_s - res, params).gap_s);
+  if (res > 0 && predicted.age_s >= res) {
+    const schedule::Placement earlier = schedule::next_gap(plan, predicted.age_s - res, params);
+    if (earlier.regime != schedule::PollRegime::before_window)
+      gap_s = std::min(gap_s, earlier.gap_s);
+  }
   return schedule::to_millis(gap_s);
 }
 
@@ -85,6 +92,27 @@ milliseconds backoff_gap(Watch& watch, const upstream::Answer& answer,
       schedule::next_poll({poll.min_interval, poll.max_interval}, input);
   watch.backoff_step = decision.backoff_step;
   return decision.gap;
+}
+
+double seconds(milliseconds d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+// The chance that the next poll, `gap` from now, finds the job ended: from
+// the prediction when there is one, else the scale-free prior on the job's
+// age (since begin_time, or since the watch began when the API gives none).
+double change_odds(const std::optional<EndPrediction>& predicted, const model::JobSnapshot& job,
+                   const Watch& watch, model::WallTime now, milliseconds gap) {
+  const double gap_s = seconds(gap);
+  if (predicted)
+    return schedule::change_probability(predicted->plan_on, predicted->age_s,
+                                        predicted->age_s + gap_s);
+  std::optional<model::WallTime> since;
+  if (job.begin_time) since = model::parse_rfc3339(*job.begin_time);
+  if (!since || *since > now) since = watch.created_at;
+  const double age_s =
+      std::max(0.0, seconds(std::chrono::duration_cast<milliseconds>(now - *since)));
+  return schedule::default_change_probability(age_s, age_s + gap_s);
 }
 
 void finish(Watch& watch, StepResult& result, model::WallTime now) {
@@ -111,9 +139,9 @@ void abandon(Watch& watch, StepResult& result, AbandonReason reason, const upstr
 
 StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
                         const config::PollConfig& poll, model::WallTime now, double jitter_unit,
-                        const schedule::TimingModels* timing) {
+                        const schedule::TimingModels* timing, milliseconds budget_wait) {
   StepResult result;
-  std::optional<milliseconds> placed;  // the gap placement chose, for a predicted job
+  std::optional<EndPrediction> predicted;  // for a running job whose key predicts
   ++watch.polls;
   watch.last_poll_at = now;
 
@@ -144,10 +172,8 @@ StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
       }
       watch.predicted_end.reset();
       if (timing) {
-        if (auto predicted = predict_end(watch, job, *timing, now)) {
-          watch.predicted_end = predicted->end;
-          placed = placed_gap(*predicted, poll);
-        }
+        predicted = predict_end(watch, job, *timing, now);
+        if (predicted) watch.predicted_end = predicted->end;
       }
       break;
     }
@@ -175,8 +201,8 @@ StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
   }
 
   milliseconds gap{0};
-  if (placed) {
-    gap = *placed;
+  if (predicted) {
+    gap = placed_gap(*predicted, poll);
     watch.backoff_step = 0;  // a usable answer: a later failure backs off from the start
   } else {
     gap = backoff_gap(watch, answer, poll, now, jitter_unit);
@@ -191,6 +217,15 @@ StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
     gap = std::min(gap, std::max(to_grace + milliseconds(1), poll.min_interval));
   }
   result.next_gap = std::max(gap, milliseconds(0));
+  // After a failed poll the odds stand: the job is no less likely to have
+  // changed than when that poll was due.
+  if (answer.kind == AnswerKind::ok) {
+    // Over the gap and the wait the budget is likely to add to it: a poll
+    // planned for a window's start is mostly served inside the window.
+    const milliseconds horizon = result.next_gap + std::max(budget_wait, milliseconds(0));
+    const double odds = change_odds(predicted, *answer.job, watch, now, horizon);
+    watch.change_rate = static_cast<float>(odds / std::max(0.001, seconds(horizon)));
+  }
   return result;
 }
 

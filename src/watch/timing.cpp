@@ -50,8 +50,12 @@ schedule::TimingKey timing_key(const Watch& watch) {
 std::optional<EndPrediction> predict_end(const Watch& watch, const model::JobSnapshot& job,
                                          const schedule::TimingModels& models,
                                          model::WallTime now) {
+  // A key seen for the first time predicts from the API's estimate alone
+  // (SPEC §7's cold start), as a key with no usable history does.
+  static const schedule::TimingModel no_history;
   const schedule::TimingModel* model = models.find(timing_key(watch));
-  if (!model || !job.begin_time) return std::nullopt;
+  if (!model) model = &no_history;
+  if (!job.begin_time) return std::nullopt;
   const auto begin = model::parse_rfc3339(*job.begin_time);
   if (!begin) return std::nullopt;
   const double age_s = std::max(0.0, seconds_between(*begin, now));
@@ -121,7 +125,7 @@ schedule::TimingModels seed_timing_models(const std::vector<Watch>& watches,
                                           schedule::TimingModelParams params) {
   std::vector<const Watch*> ended;
   for (const Watch& w : watches)
-    if (w.state == WatchState::succeeded || w.state == WatchState::failed) ended.push_back(&w);
+    if (w.state == WatchState::succeeded) ended.push_back(&w);
   std::stable_sort(ended.begin(), ended.end(),
                    [](const Watch* a, const Watch* b) { return a->finished_at < b->finished_at; });
   schedule::TimingModels models(params);

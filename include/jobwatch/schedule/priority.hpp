@@ -25,18 +25,23 @@ double change_probability(const EndDistribution& end, std::optional<double> last
 // falls as the job outlives its gaps, like any heavy-tailed duration.
 double default_change_probability(std::optional<double> last_poll_age_s, double now_age_s);
 
-// score = p_change + waited / max_interval (waited = time past the due
-// time, >= 0). p_change is at most 1, so a watch that has waited
-// max_interval past due scores >= 1 and outranks every fresh one (ties go
-// to the longer wait), and the score grows without bound, so no watch
-// starves however likely the others' polls are. Below that, a 0.1 likelier
-// poll is worth 0.1 * max_interval of waiting.
-double priority_score(double p_change, double waited_s, double max_interval_s);
+// What a due poll is worth when the budget cannot start them all. While
+// the watch has been unpolled for less than max_interval it is p_change,
+// the chance the poll finds the end now: every second an ended job goes
+// unseen adds a second to its delay, so the calls with the likeliest ends
+// cut the delay most (and p_change grows while a poll waits). From
+// max_interval unpolled on the watch is starving: it scores
+// 1 + unpolled / max_interval (>= 2), above every other, longest unpolled
+// first — so while the budget covers one poll per max_interval for every
+// watch, none waits much past that, and an early failure is still seen
+// within about max_interval.
+inline constexpr double kStarvingAfter = 1.0;  // x max_interval
+double priority_score(double p_change, double unpolled_s, double max_interval_s);
 
 struct DuePoll {
   std::size_t id;  // the caller's (e.g. an index into its due list)
   double score;
-  double waited_s;
+  double waited_s;  // past the due time
 };
 
 // Higher score first, then longer wait, then lower id (a total order, so

@@ -65,6 +65,14 @@ struct CancelFailure {
 
 using SubscriptionId = std::uint64_t;
 
+class Loop;
+
+// Which due polls go first when the rate budget cannot start them all.
+enum class PollOrder {
+  priority,  // SPEC §7: the likeliest to find a change, raised by waiting
+  due_time,  // earliest due first: what the replay benchmark compares with
+};
+
 class Engine {
  public:
   using EventListener = std::function<void(const Event&)>;
@@ -75,6 +83,11 @@ class Engine {
   // engine is memory-only.
   Engine(boost::asio::any_io_executor executor, const config::Config& config, upstream::JobApi& api,
          Journal* journal = nullptr);
+  // On a loop of the caller's (the replay benchmark's virtual time), which
+  // must outlive the engine. The backoff jitter is seeded the same every
+  // time, so a replay repeats exactly.
+  Engine(Loop& loop, const config::Config& config, upstream::JobApi& api, Journal* journal,
+         PollOrder order = PollOrder::priority);
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;

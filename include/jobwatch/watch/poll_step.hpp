@@ -32,7 +32,8 @@ struct StepResult {
 // and for every other outcome, the capped backoff of schedule::next_poll.
 StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
                         const config::PollConfig& poll, model::WallTime now, double jitter_unit,
-                        const schedule::TimingModels* timing = nullptr);
+                        const schedule::TimingModels* timing = nullptr,
+                        std::chrono::milliseconds budget_wait = std::chrono::milliseconds(0));
 
 // Ends a watch whose deadline has passed before its next poll; nullopt when
 // the deadline is still ahead.

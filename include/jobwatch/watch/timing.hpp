@@ -49,9 +49,9 @@ struct EndPrediction {
   double time_resolution_s = 0;
 };
 
-// None when the key has no model yet, the job has no begin_time, or the
-// model cannot predict (no history and no estimate): the caller then keeps
-// the capped backoff.
+// None when the job has no begin_time or its key's model cannot predict
+// (no history and no estimate; a key not seen yet has no history): the
+// caller then keeps the capped backoff.
 std::optional<EndPrediction> predict_end(const Watch& watch, const model::JobSnapshot& job,
                                          const schedule::TimingModels& models, model::WallTime now);
 
@@ -74,8 +74,8 @@ boost::json::object timing_json(const schedule::TimingKey& key, const schedule::
                                 const config::PollConfig& poll);
 
 // The first start after the upgrade: models taught by the finished watches
-// still in the store (succeeded or failed, in the order they finished, so
-// the decay weighs the latest most).
+// still in the store (those that succeeded, as in the engine, in the order
+// they finished, so the decay weighs the latest most).
 schedule::TimingModels seed_timing_models(const std::vector<Watch>& watches,
                                           schedule::TimingModelParams params = {});
 

@@ -43,6 +43,11 @@ struct Watch {
   // poll after a restart predicts again).
   std::optional<PredictedEnd> predicted_end;
   SteadyTime due{};
+  // The chance per second since the last poll that a poll finds the job
+  // ended, as the schedule saw it when it set `due` (the chance at due over
+  // the gap): SPEC §7's priority when the rate budget binds, for a watch
+  // that has been seen.
+  float change_rate = 0;
   std::uint16_t backoff_step = 0;
   bool seen = false;       // a 200 has come at least once
   bool in_flight = false;  // a poll is out

@@ -45,30 +45,38 @@ TEST(Priority, LikelierChangeFirst) {
   EXPECT_EQ(select_polls(due, 10).size(), 4u);
 }
 
-TEST(Priority, WaitingEventuallyOutranksLikelihood) {
-  const DuePoll fresh{0, priority_score(0.9, 0, kMax), 0};
-  double waited = 0;
-  while (!outranks(DuePoll{1, priority_score(0.01, waited, kMax), waited}, fresh)) {
-    waited += 1;
-    ASSERT_LT(waited, kMax) << "a waiting watch never caught up";
-  }
-  EXPECT_NEAR(waited, 0.89 * kMax, 1.0);
-}
-
-TEST(Priority, MaxIntervalPastDueOutranksAnyFreshWatch) {
-  const DuePoll old{7, priority_score(0.0, kMax, kMax), kMax};
+TEST(Priority, AStarvingWatchOutranksAnyLikelihood) {
+  // Unpolled for less than max_interval: likelihood alone.
+  EXPECT_LT(priority_score(0.01, 0.99 * kMax, kMax), priority_score(0.9, 0, kMax));
+  const DuePoll starving{7, priority_score(0.0, kMax, kMax), 0};
   for (double p : {0.0, 0.5, 0.99, 1.0}) {
-    const DuePoll fresh{1, priority_score(p, 0, kMax), 0};
-    EXPECT_TRUE(outranks(old, fresh)) << "p " << p;
-    EXPECT_FALSE(outranks(fresh, old)) << "p " << p;
+    const DuePoll fresh{1, priority_score(p, 0, kMax), kMax};
+    EXPECT_TRUE(outranks(starving, fresh)) << "p " << p;
+    EXPECT_FALSE(outranks(fresh, starving)) << "p " << p;
   }
-  const std::vector<DuePoll> due{{1, priority_score(1.0, 0, kMax), 0}, old};
+  const std::vector<DuePoll> due{{1, priority_score(1.0, 0, kMax), 0}, starving};
   EXPECT_EQ(select_polls(due, 1), (std::vector<std::size_t>{7}));
 }
 
+TEST(Priority, AmongStarvingWatchesTheLongestUnpolledFirst) {
+  const std::vector<DuePoll> due{{0, priority_score(0.9, 1.1 * kMax, kMax), 0},
+                                 {1, priority_score(0.0, 1.9 * kMax, kMax), 0},
+                                 {2, priority_score(0.5, 1.5 * kMax, kMax), 0}};
+  EXPECT_EQ(select_polls(due, 3), (std::vector<std::size_t>{1, 2, 0}));
+  // The score grows without bound, so no watch can be outranked forever.
+  EXPECT_GT(priority_score(0, 10 * kMax, kMax), priority_score(1, 9 * kMax, kMax));
+}
+
+TEST(Priority, EqualLikelihoodGoesToTheLongerWait) {
+  const std::vector<DuePoll> due{{0, priority_score(0.2, 10, kMax), 1},
+                                 {1, priority_score(0.2, 10, kMax), 5}};
+  EXPECT_EQ(select_polls(due, 1), (std::vector<std::size_t>{1}));
+}
+
 TEST(Priority, ScoreIsSane) {
-  EXPECT_DOUBLE_EQ(priority_score(0.3, 60, kMax), 0.8);
+  EXPECT_DOUBLE_EQ(priority_score(0.3, 60, kMax), 0.3);
   EXPECT_DOUBLE_EQ(priority_score(2.0, -5, kMax), 1.0);  // clamped, no negative wait
+  EXPECT_DOUBLE_EQ(priority_score(0.3, 2 * kMax, kMax), 3.0);
   EXPECT_DOUBLE_EQ(priority_score(std::nan(""), 0, kMax), 0.0);
   const std::vector<DuePoll> due{{0, std::nan(""), 0}, {1, 0.1, 0}};
   EXPECT_EQ(select_polls(due, 1), (std::vector<std::size_t>{1}));

@@ -1,6 +1,6 @@
 // apply_answer with a timing model (SPEC §7): a running job whose key has
 // history is polled at target_delay where its end is likely and up to
-// max_interval before; without history, exactly the capped backoff.
+// max_interval before; with neither history nor estimate, exactly the capped backoff.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -112,19 +112,36 @@ TEST(PollPlacement, WholeSecondTimesKeepTheWindowUpOneSecondLonger) {
   EXPECT_GT(gap_at(past + 1.5, kBeginText), 1s);  // and not forever
 }
 
-TEST(PollPlacement, WithoutHistoryTheCappedBackoffExactlyAsBefore) {
+TEST(PollPlacement, WithNeitherHistoryNorEstimateTheCappedBackoffExactlyAsBefore) {
   const schedule::TimingModels none;
-  for (const std::string expected : {"", "2026-01-01T10:01:00Z"}) {
-    Watch with_models = running_watch();
-    Watch without = running_watch();
-    for (double age : {1.0, 3.0, 7.0, 20.0}) {
-      const auto a = poll_at(with_models, age, &none, expected);
-      const auto b = poll_at(without, age, nullptr, expected);
-      EXPECT_EQ(a.next_gap, b.next_gap) << "age " << age;
-      EXPECT_EQ(with_models.backoff_step, without.backoff_step);
-      EXPECT_FALSE(with_models.predicted_end);
-    }
+  Watch with_models = running_watch();
+  Watch without = running_watch();
+  for (double age : {1.0, 3.0, 7.0, 20.0}) {
+    const auto a = poll_at(with_models, age, &none, "");
+    const auto b = poll_at(without, age, nullptr, "");
+    EXPECT_EQ(a.next_gap, b.next_gap) << "age " << age;
+    EXPECT_EQ(with_models.backoff_step, without.backoff_step);
+    EXPECT_FALSE(with_models.predicted_end);
   }
+}
+
+TEST(PollPlacement, AKeyNotSeenYetPredictsFromTheEstimateWithAGenerousBand) {
+  // SPEC §7's cold start: no model for the key at all, an estimate 60 s
+  // after the begin.
+  const schedule::TimingModels none;
+  Watch w = running_watch();
+  const auto step = poll_at(w, 5.0, &none, "2026-01-01T10:01:00Z");
+  ASSERT_TRUE(w.predicted_end);
+  const auto around = [](model::WallTime t) {
+    return std::chrono::duration<double>(t - kBegin).count();
+  };
+  EXPECT_NEAR(around(w.predicted_end->p50), 60, 6);
+  EXPECT_LT(around(w.predicted_end->p10), 50);
+  EXPECT_GT(around(w.predicted_end->p90), 70);
+  // Long before the band: a gap up to max_interval, not the estimate halving.
+  EXPECT_GT(step.next_gap, 1s);
+  // Inside it: target_delay.
+  EXPECT_LE(poll_at(w, 58.0, &none, "2026-01-01T10:01:00Z").next_gap, 1s);
 }
 
 TEST(PollPlacement, NoBeginTimeNoPrediction) {

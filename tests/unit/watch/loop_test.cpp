@@ -1,0 +1,80 @@
+// The virtual loop the replay benchmark drives the engine on: tasks in time
+// order, timers that replace and cancel, clocks that move together.
+#include "jobwatch/watch/loop.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace jobwatch::watch {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+const model::WallTime wall_start = *model::parse_rfc3339("2026-01-01T00:00:00Z");
+
+TEST(VirtualLoop, RunsTasksInTimeOrderThenPostingOrder) {
+  VirtualLoop loop(wall_start);
+  const SteadyTime t0 = loop.now();
+  std::string ran;
+  loop.at(t0 + seconds(2), [&] { ran += "c"; });
+  loop.at(t0 + seconds(1), [&] { ran += "a"; });
+  loop.at(t0 + seconds(1), [&] { ran += "b"; });
+  loop.post([&] { ran += "0"; });
+  loop.run();
+  EXPECT_EQ(ran, "0abc");
+  EXPECT_EQ(loop.now(), t0 + seconds(2));
+  EXPECT_EQ(loop.wall_now(), wall_start + seconds(2));
+  EXPECT_TRUE(loop.idle());
+}
+
+TEST(VirtualLoop, APastTimeRunsNowAndTimeNeverGoesBack) {
+  VirtualLoop loop(wall_start);
+  const SteadyTime t0 = loop.now();
+  std::vector<SteadyTime> seen;
+  loop.at(t0 + seconds(5), [&] { loop.at(t0 + seconds(1), [&] { seen.push_back(loop.now()); }); });
+  loop.run();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0], t0 + seconds(5));
+}
+
+TEST(VirtualLoop, ATimerReArmedReplacesItsTaskAndCancelDropsIt) {
+  VirtualLoop loop(wall_start);
+  const SteadyTime t0 = loop.now();
+  auto timer = loop.make_timer();
+  std::string ran;
+  timer->arm(t0 + seconds(1), [&] { ran += "first"; });
+  timer->arm(t0 + seconds(3), [&] { ran += "second"; });
+  loop.run();
+  EXPECT_EQ(ran, "second");
+  EXPECT_EQ(loop.now(), t0 + seconds(3));
+
+  timer->arm(loop.now() + seconds(1), [&] { ran += "never"; });
+  timer->cancel();
+  EXPECT_TRUE(loop.idle());
+  // A timer destroyed while armed leaves nothing behind.
+  auto other = loop.make_timer();
+  other->arm(loop.now() + milliseconds(10), [&] { ran += "gone"; });
+  other.reset();
+  loop.run();
+  EXPECT_EQ(ran, "second");
+}
+
+TEST(VirtualLoop, ATimerCanReArmItselfFromItsTask) {
+  VirtualLoop loop(wall_start);
+  auto timer = loop.make_timer();
+  int ticks = 0;
+  std::function<void()> tick = [&] {
+    if (++ticks < 3) timer->arm(loop.now() + seconds(1), tick);
+  };
+  timer->arm(loop.now(), tick);
+  const SteadyTime t0 = loop.now();
+  loop.run();
+  EXPECT_EQ(ticks, 3);
+  EXPECT_EQ(loop.now(), t0 + seconds(2));
+}
+
+}  // namespace
+}  // namespace jobwatch::watch
