@@ -22,6 +22,24 @@ std::string_view outcome_name(Outcome outcome) {
   return "abandoned";
 }
 
+namespace {
+
+// How far the API's clock is from ours, per service host that has answered
+// with a Date: jobs' ages are read in the API's clock (SPEC §7).
+boost::json::object api_clock_stats(const ApiClocks& clocks) {
+  boost::json::object out;
+  for (model::Service service : {model::Service::app_streaming, model::Service::desktop}) {
+    const ApiClock& clock = clocks.of(service);
+    if (clock.samples() == 0) continue;
+    out[service == model::Service::desktop ? "desktop" : "app_streaming"] =
+        boost::json::object{{"offset_s", std::chrono::duration<double>(clock.offset()).count()},
+                            {"samples", clock.samples()}};
+  }
+  return out;
+}
+
+}  // namespace
+
 Engine::Engine(asio::any_io_executor executor, const config::Config& config, upstream::JobApi& api,
                Journal* journal)
     : impl_(std::make_unique<Impl>(std::move(executor), config, api, journal)) {}
@@ -216,6 +234,7 @@ boost::json::object Engine::stats() const {
   polls["rate_limit"] = s.limiter.rate();  // effective, after AIMD
   polls["rate_limit_configured"] = s.adaptive.configured();
   polls["throttled_total"] = s.adaptive.throttled_total();
+  polls["api_clock"] = api_clock_stats(s.api_clocks);
 
   boost::json::object events;
   for (std::size_t i = 0; i < s.events_by_type.size(); ++i)

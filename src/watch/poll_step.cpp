@@ -69,12 +69,14 @@ milliseconds placed_gap(const EndPrediction& predicted, const config::PollConfig
   return schedule::to_millis(gap_s);
 }
 
-// The capped backoff (and estimate halving) of schedule::next_poll.
+// The capped backoff (and estimate halving) of schedule::next_poll. `api_now`
+// is in the API's clock: the policy measures it against expected_end_time.
 milliseconds backoff_gap(Watch& watch, const upstream::Answer& answer,
-                         const config::PollConfig& poll, model::WallTime now, double jitter_unit) {
+                         const config::PollConfig& poll, model::WallTime api_now,
+                         double jitter_unit) {
   schedule::PolicyInput input{};
   input.outcome = outcome_for(answer.kind);
-  input.now = std::chrono::system_clock::time_point(now.time_since_epoch());
+  input.now = std::chrono::system_clock::time_point(api_now.time_since_epoch());
   if (watch.expected_end)
     input.expected_end =
         std::chrono::system_clock::time_point(watch.expected_end->time_since_epoch());
@@ -111,7 +113,8 @@ void abandon(Watch& watch, StepResult& result, AbandonReason reason, const upstr
 
 StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
                         const config::PollConfig& poll, model::WallTime now, double jitter_unit,
-                        const schedule::TimingModels* timing) {
+                        const schedule::TimingModels* timing,
+                        std::chrono::milliseconds api_clock_offset) {
   StepResult result;
   std::optional<milliseconds> placed;  // the gap placement chose, for a predicted job
   ++watch.polls;
@@ -144,7 +147,7 @@ StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
       }
       watch.predicted_end.reset();
       if (timing) {
-        if (auto predicted = predict_end(watch, job, *timing, now)) {
+        if (auto predicted = predict_end(watch, job, *timing, now, api_clock_offset)) {
           watch.predicted_end = predicted->end;
           placed = placed_gap(*predicted, poll);
         }
@@ -179,7 +182,7 @@ StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
     gap = *placed;
     watch.backoff_step = 0;  // a usable answer: a later failure backs off from the start
   } else {
-    gap = backoff_gap(watch, answer, poll, now, jitter_unit);
+    gap = backoff_gap(watch, answer, poll, now + api_clock_offset, jitter_unit);
   }
 
   const auto to_deadline = std::chrono::duration_cast<milliseconds>(watch.deadline_at - now);

@@ -6,6 +6,11 @@
 Three projects of app-v1 jobs of 4-8 s: honest estimates, estimates that
 run late (the job takes 1.5x the estimate), and no estimate at all. Jobs
 start one every ~2 s per project for about a minute.
+
+The simulated API's clock runs an hour ahead of the host's (its Date
+header says so): the job times are in that clock, so the daemon must read
+ages as now + the offset it learned, or it would take every job for not
+begun yet and poll at max_interval.
 """
 
 import calendar
@@ -26,6 +31,8 @@ LEARNING_JOBS = 12  # the later jobs (the rest) are the ones measured
 # delay of up to target_delay (1 s) reads as up to 2 s. (The brief's ~1.5 s
 # cannot be read off whole-second stamps.)
 MAX_DELAY_S = 2
+# How far the simulator's clock (its job times and Date headers) is ahead.
+API_CLOCK_AHEAD_S = 3600
 OVERRIDES = {"poll": {"target_delay": "1s", "min_interval": "200ms", "max_interval": "6s"},
              "api": {"rate_limit": 200}}
 
@@ -41,6 +48,7 @@ def kinds():
 class Timing(unittest.TestCase):
     def test_learns_polls_where_likely_and_keeps_the_models(self):
         with h.stack("timing", seed=71, overrides=OVERRIDES) as s:
+            s.sim.admin("POST", "/admin/clock", {"advance_s": API_CLOCK_AHEAD_S})
             projects = {kind: h.random_project_id() for kind in kinds()}
             rng = random.Random(7)
             started = {}  # job_id -> (kind, index, watched_at)
@@ -90,7 +98,9 @@ class Timing(unittest.TestCase):
                         problems.append(f"{kind}: no job event for {job_id}")
                         continue
                     data = event["data"]
-                    delay = parse_time(data["observed_at"]) - parse_time(data["end_time"])
+                    # observed_at is the host's clock, end_time the API's.
+                    delay = (parse_time(data["observed_at"]) + API_CLOCK_AHEAD_S
+                             - parse_time(data["end_time"]))
                     delays.append(delay)
                     calls += polls[job_id]
                     # A 1 s loop from the watch to the end: one call a second,
@@ -125,6 +135,11 @@ class Timing(unittest.TestCase):
             self.assertEqual(text.returncode, 0, h.describe(text))
             for project in projects.values():
                 self.assertIn(project, text.stdout)
+
+            with s.daemon.client() as client:
+                clock = client.call("io.jobwatch.Stats")["engine"]["polls"]["api_clock"]
+            self.assertAlmostEqual(clock["app_streaming"]["offset_s"], API_CLOCK_AHEAD_S,
+                                   delta=1.5, msg=clock)
 
             s.daemon.kill()
             s.daemon.start()
