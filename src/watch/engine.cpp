@@ -79,6 +79,17 @@ boost::json::array Engine::timing() const {
   return models;
 }
 
+std::vector<TraceJob> Engine::finished_jobs() const {
+  std::vector<TraceJob> jobs;
+  // Each submission is taken to the API's clock with the offset known now:
+  // offsets are not stored per watch (clocks drift slowly), and after a
+  // restart it is zero until the API has answered again.
+  impl_->table.for_each([&](const Watch& w) {
+    if (auto job = trace_job(w, impl_->api_clocks.offset(w.api))) jobs.push_back(std::move(*job));
+  });
+  return jobs;
+}
+
 Engine::~Engine() {
   *impl_->alive = false;
 }

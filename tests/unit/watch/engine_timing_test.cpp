@@ -146,5 +146,27 @@ TEST_F(EngineTimingTest, TheApisClockIsLearnedFromItsDatesAndShownInStats) {
   EXPECT_FALSE(clock.contains("desktop"));  // desktop-v2 never answered
 }
 
+TEST_F(EngineTimingTest, FinishedJobsAreTheTracesWithTheSubmissionInTheApisClock) {
+  api_.script("j1", [](int) {
+    return dated_an_hour_ahead(
+        timed_job_answer("j1", 1, "2026-01-01T10:00:00Z", "2026-01-01T10:00:30Z"));
+  });
+  api_.script("j2", [](int) { return testing::http_answer(403); });  // abandoned
+  api_.script("j3", [](int) { return job_answer("j3", 2); });        // still running
+  make_engine();
+  const auto before = std::chrono::system_clock::now();
+  watch({"j1", "j2", "j3"});
+  ASSERT_TRUE(run_until_finished({"j1", "j2"}));
+  const std::vector<TraceJob> jobs = engine_->finished_jobs();
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].project_id, project);
+  EXPECT_EQ(jobs[0].begin_at, *model::parse_rfc3339("2026-01-01T10:00:00Z"));
+  EXPECT_EQ(jobs[0].end_at, *model::parse_rfc3339("2026-01-01T10:00:30Z"));
+  EXPECT_TRUE(jobs[0].succeeded);
+  const double submitted_ahead_s =
+      std::chrono::duration<double>(jobs[0].submitted_at - before).count();
+  EXPECT_NEAR(submitted_ahead_s, 3600, 5);
+}
+
 }  // namespace
 }  // namespace jobwatch::watch
