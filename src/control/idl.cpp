@@ -96,8 +96,14 @@ method Stats() -> (control: object, engine: ?object, sinks: ?object, store: ?obj
 # (api, project_id, job_type): jobs seen end, their duration quantiles in
 # seconds, where the end fell against the API's estimate (end / estimate,
 # where one was given) and the ages (s since begin_time) polled at
-# poll.target_delay once enough jobs are known.
-method Timing() -> (models: []TimingModel)
+# poll.target_delay once enough jobs are known. With trace: true, also the
+# jobs seen to end that are still kept (state.retention), one object each in
+# the replay trace format of docs/TRACE-FORMAT.md: project_id, api,
+# job_type, submitted_at, begin_at, expected_end_at (or null), end_at,
+# outcome (succeeded or failed) and subjobs ([{end_at, outcome}], when any
+# ended), times in seconds from the earliest submission or begin among them,
+# in the order of submission.
+method Timing(trace: ?bool) -> (models: []TimingModel, jobs: ?[]object)
 
 error InvalidJobId (job_id: string, reason: string)
 error NotWatched (job_id: string, project_id: string)

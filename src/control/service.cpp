@@ -241,8 +241,15 @@ Reply Service::stats_call(const json::object& params) {
 }
 
 Reply Service::timing_call(const json::object& params) {
-  if (auto bad = check_known(params, {})) return *bad;
-  return Reply{{}, json::object{{"models", engine_.timing()}}, false};
+  if (auto bad = check_known(params, {"trace"})) return *bad;
+  const json::value* trace = params.if_contains("trace");
+  if (trace != nullptr && !trace->is_bool() && !trace->is_null())
+    return invalid_parameter("trace", "must be a boolean");
+  json::object out{{"models", engine_.timing()}};
+  // Only when asked: the jobs of a week of retention can be many.
+  if (trace != nullptr && trace->is_bool() && trace->get_bool())
+    out["jobs"] = watch::trace_json(engine_.finished_jobs());
+  return Reply{{}, std::move(out), false};
 }
 
 Reply Service::get_info_call(const json::object& params) {

@@ -76,7 +76,10 @@ const char* const admin_text =
     "GET /admin/stats: requests_total, by_status, requests_by_api {app-v1, app-v2,\n"
     "desktop-v2}, wrong_api_requests, wrong_api_by_job {job_id: n}, faults_*, jobs, ...\n"
     "GET /admin/requests: {job_id: requests}; ?detail=1: {job_id: {api, requests,\n"
-    "wrong_api_requests}}.\n";
+    "wrong_api_requests}}.\n"
+    "POST /admin/clock {\"advance_s\": S} moves the jobs' clock S s ahead of the wall\n"
+    "clock; every job API answer's Date header is in the jobs' clock, so a client sees\n"
+    "an API clock S s ahead of its own.\n";
 
 namespace {
 

@@ -97,7 +97,15 @@ Outcome Simulator::handle(const Request& req, SimTime wall) {
   if (iam_ && path == "/v3/auth/tokens") {
     return Outcome{Outcome::Action::reply, handle_iam(req, wall), Millis{0}};
   }
-  return handle_api(req, wall);
+  Outcome outcome = handle_api(req, wall);
+  if (outcome.action == Outcome::Action::reply) date(outcome.reply, wall);
+  return outcome;
+}
+
+void Simulator::date(Reply& reply, SimTime wall) const {
+  // The jobs' clock, the one begin_time and end_time are in, as the cloud's
+  // answers carry theirs; an AK/SK refusal keeps its gateway's own.
+  if (reply.date.empty()) reply.date = format_http_date(now(wall));
 }
 
 Outcome Simulator::handle_api(const Request& req, SimTime wall) {
@@ -185,8 +193,9 @@ Outcome Simulator::handle_api(const Request& req, SimTime wall) {
 
 Reply Simulator::answer_delayed(const Request& req, SimTime wall) {
   const auto path = parse_job_path(req.target);
-  if (!path) return finish_api(api_error(400, "WKS.0001", "bad request path"));
-  return finish_api(show_job(req, *path, wall));
+  Reply reply = path ? show_job(req, *path, wall) : api_error(400, "WKS.0001", "bad request path");
+  date(reply, wall);
+  return finish_api(std::move(reply));
 }
 
 Reply Simulator::show_job(const Request&, const ApiPath& path, SimTime wall) {

@@ -104,6 +104,8 @@ class Simulator {
   Outcome handle_api(const Request& req, SimTime wall);
   Reply show_job(const Request& req, const ApiPath& path, SimTime wall);
   Reply finish_api(Reply reply);
+  // Sets a job API answer's Date header, unless it has one.
+  void date(Reply& reply, SimTime wall) const;
   Reply handle_admin(const Request& req, SimTime wall);
   Reply handle_iam(const Request& req, SimTime wall);
   void log(const std::string& line) const;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -32,19 +33,21 @@ struct Globals {
 struct ParsedArgs {
   std::vector<std::string> positional;
   std::multimap<std::string, std::string, std::less<>> values;  // "--project" -> "p"
+  std::set<std::string, std::less<>> flags;                     // "--trace"
   bool help = false;
+  bool flag(std::string_view name) const { return flags.find(name) != flags.end(); }
   std::string value(std::string_view name) const {
     auto it = values.find(name);
     return it == values.end() ? std::string() : it->second;
   }
 };
 
-// Parses a command's arguments. `value_options` take a value ("--project");
-// --json, --socket and --help are understood everywhere. Returns a usage
-// error message on failure.
-std::variant<ParsedArgs, std::string> parse_args(const std::vector<std::string>& args,
-                                                 const std::vector<std::string_view>& value_options,
-                                                 Globals& globals);
+// Parses a command's arguments. `value_options` take a value ("--project"),
+// `flag_options` none ("--trace"); --json, --socket and --help are
+// understood everywhere. Returns a usage error message on failure.
+std::variant<ParsedArgs, std::string> parse_args(
+    const std::vector<std::string>& args, const std::vector<std::string_view>& value_options,
+    Globals& globals, const std::vector<std::string_view>& flag_options = {});
 
 struct Command {
   std::string_view name;
@@ -53,6 +56,7 @@ struct Command {
   std::string_view help;      // the rest of `jobwatchctl COMMAND --help`
   std::vector<std::string_view> value_options;
   int (*run)(const Globals&, const ParsedArgs&);
+  std::vector<std::string_view> flag_options = {};
 };
 
 const std::vector<Command>& commands();

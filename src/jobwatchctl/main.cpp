@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
   if (command == nullptr) return usage_error("unknown command '" + name + "'");
 
   const std::vector<std::string> rest(argv + i + 1, argv + argc);
-  auto parsed = parse_args(rest, command->value_options, globals);
+  auto parsed = parse_args(rest, command->value_options, globals, command->flag_options);
   if (auto* error = std::get_if<std::string>(&parsed)) return usage_error(*error, command);
   const auto& args = std::get<ParsedArgs>(parsed);
   if (args.help) {

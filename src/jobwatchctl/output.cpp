@@ -18,27 +18,31 @@ using control::escape_for_display;
 
 namespace {
 
-void append_pretty(std::string& out, const json::value& value, int depth) {
-  const std::string pad(static_cast<std::size_t>(depth + 1) * 2, ' ');
-  const std::string close_pad(static_cast<std::size_t>(depth) * 2, ' ');
+// Indented by two spaces a level when `pretty`, else on one line.
+void append_json(std::string& out, const json::value& value, int depth, bool pretty) {
+  const auto newline = [pretty](int level) {
+    return pretty ? "\n" + std::string(static_cast<std::size_t>(level) * 2, ' ') : std::string();
+  };
+  const std::string pad = newline(depth + 1);
+  const std::string close_pad = newline(depth);
   if (const auto* object = value.if_object(); object && !object->empty()) {
-    out += "{\n";
+    out += "{";
     bool first = true;
     for (const auto& entry : *object) {
-      if (!first) out += ",\n";
+      if (!first) out += ",";
       first = false;
-      out += pad + json::serialize(json::string(entry.key())) + ": ";
-      append_pretty(out, entry.value(), depth + 1);
+      out += pad + json::serialize(json::string(entry.key())) + (pretty ? ": " : ":");
+      append_json(out, entry.value(), depth + 1, pretty);
     }
-    out += "\n" + close_pad + "}";
+    out += close_pad + "}";
   } else if (const auto* array = value.if_array(); array && !array->empty()) {
-    out += "[\n";
+    out += "[";
     for (std::size_t i = 0; i < array->size(); ++i) {
-      if (i > 0) out += ",\n";
+      if (i > 0) out += ",";
       out += pad;
-      append_pretty(out, (*array)[i], depth + 1);
+      append_json(out, (*array)[i], depth + 1, pretty);
     }
-    out += "\n" + close_pad + "]";
+    out += close_pad + "]";
   } else if (value.is_double()) {
     // Shortest round-trip form ("20", "0.5"), not Boost's "2E1".
     const double d = value.get_double();
@@ -75,7 +79,13 @@ std::string fit_width(std::string_view text, std::size_t width) {
 
 std::string pretty_json(const json::value& value) {
   std::string out;
-  append_pretty(out, value, 0);
+  append_json(out, value, 0, true);
+  return out;
+}
+
+std::string compact_json(const json::value& value) {
+  std::string out;
+  append_json(out, value, 0, false);
   return out;
 }
 

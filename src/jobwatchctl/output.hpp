@@ -15,6 +15,8 @@ namespace jobwatch::ctl {
 // Indented JSON (two spaces), for --json and Show's JobDetail.
 std::string pretty_json(const boost::json::value& value);
 void print_json(const boost::json::value& value);
+// The same numbers on one line, for JSON Lines.
+std::string compact_json(const boost::json::value& value);
 
 // A string field, escaped for the terminal; `fallback` when absent.
 std::string field(const boost::json::object& object, std::string_view key,

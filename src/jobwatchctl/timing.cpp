@@ -1,5 +1,6 @@
 // jobwatchctl timing: what the daemon has learned of how long jobs take
-// (SPEC §7), one line per (api, project, job type).
+// (SPEC §7), one line per (api, project, job type); with --trace, the jobs it
+// learned from as a replay trace.
 #include <boost/json/array.hpp>
 #include <cmath>
 #include <cstdio>
@@ -49,6 +50,18 @@ std::string quantiles_text(const json::value* q, bool ratio) {
   return out;
 }
 
+// The replay trace as JSON Lines, one job a line (docs/TRACE-FORMAT.md), with
+// or without --json: it is meant to be redirected into a file.
+int print_trace(const json::object& reply) {
+  const auto* jobs = reply.if_contains("jobs");
+  if (jobs == nullptr || !jobs->is_array()) {
+    std::fprintf(stderr, "jobwatchctl: the daemon sent no trace (is it older than this tool?)\n");
+    return exit_code::rejected;
+  }
+  for (const auto& job : jobs->get_array()) std::printf("%s\n", compact_json(job).c_str());
+  return exit_code::ok;
+}
+
 }  // namespace
 
 int run_timing(const Globals& globals, const ParsedArgs& args) {
@@ -56,9 +69,14 @@ int run_timing(const Globals& globals, const ParsedArgs& args) {
     for (const auto& c : commands())
       if (c.name == "timing") return usage_error("timing takes no arguments", &c);
   }
-  auto result = call_once(globals, control::Call{"io.jobwatch.Timing", {}, false, false});
+  const bool trace = args.flag("--trace");
+  json::object params;
+  if (trace) params["trace"] = true;
+  auto result =
+      call_once(globals, control::Call{"io.jobwatch.Timing", std::move(params), false, false});
   if (auto* code = std::get_if<int>(&result)) return *code;
   const auto& reply = std::get<json::object>(result);
+  if (trace) return print_trace(reply);
   if (globals.json) {
     print_json(reply);
     return exit_code::ok;

@@ -111,15 +111,22 @@ const std::vector<Command>& commands() {
        {},
        run_stats},
       {"timing",
-       "timing",
+       "timing [--trace]",
        "what the daemon learned of how long jobs take",
        "One line per (api, project, job type) the daemon has seen jobs end in:\n"
        "how many, their duration (p10/p50/p90), where the end fell against\n"
        "the API's estimate (end / estimate; app-v1 only) and the ages since\n"
        "the job began that are polled at poll.target_delay (\"-\" until a few\n"
-       "jobs are known). With --json, the Timing reply as it is.\n",
+       "jobs are known). With --json, the Timing reply as it is.\n"
+       "  --trace  instead, the jobs seen to end that the daemon still keeps\n"
+       "           (state.retention) as a replay trace: JSON Lines, one job a\n"
+       "           line, times in seconds from the trace's start (with or\n"
+       "           without --json). `jobwatchctl timing --trace > mine.jsonl`\n"
+       "           captures your workload for bench_policy --trace; the format\n"
+       "           is in docs/TRACE-FORMAT.md.\n",
        {},
-       run_timing},
+       run_timing,
+       {"--trace"}},
   };
   return table;
 }
@@ -177,9 +184,9 @@ std::optional<std::string> api_problem(const ParsedArgs& args) {
          "' (valid: " + model::api_names() + ")";
 }
 
-std::variant<ParsedArgs, std::string> parse_args(const std::vector<std::string>& args,
-                                                 const std::vector<std::string_view>& value_options,
-                                                 Globals& globals) {
+std::variant<ParsedArgs, std::string> parse_args(
+    const std::vector<std::string>& args, const std::vector<std::string_view>& value_options,
+    Globals& globals, const std::vector<std::string_view>& flag_options) {
   ParsedArgs parsed;
   bool options_done = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -198,6 +205,10 @@ std::variant<ParsedArgs, std::string> parse_args(const std::vector<std::string>&
     }
     if (arg == "--json") {
       globals.json = true;
+      continue;
+    }
+    if (std::find(flag_options.begin(), flag_options.end(), arg) != flag_options.end()) {
+      parsed.flags.insert(arg);
       continue;
     }
     std::string name = arg;

@@ -55,4 +55,12 @@ std::string api_names() {
   return out;
 }
 
+SnapshotResult parse_job_object(Api api, std::string_view job_json) {
+  if (api != Api::app_v1) return mapping(api).parse(job_json);
+  std::string body = "{\"job\":";
+  body.append(job_json);
+  body += '}';
+  return mapping(api).parse(body);
+}
+
 }  // namespace jobwatch::model

@@ -88,11 +88,14 @@ AnswerKind kind_for_status(unsigned status) {
 }  // namespace
 
 Answer classify_response(unsigned http_status, std::string_view retry_after, std::string_view body,
-                         std::chrono::system_clock::time_point now, model::Api api) {
+                         std::chrono::system_clock::time_point now, model::Api api,
+                         std::string_view date) {
   Answer answer;
   answer.http_status = http_status;
   answer.kind = kind_for_status(http_status);
-  if (!retry_after.empty()) answer.retry_after = parse_retry_after(retry_after, now);
+  if (!date.empty()) answer.server_date = parse_http_date(date);
+  if (!retry_after.empty())
+    answer.retry_after = parse_retry_after(retry_after, answer.server_date.value_or(now));
 
   if (answer.kind == AnswerKind::ok) {
     auto parsed = model::mapping(api).parse(body);

@@ -188,9 +188,10 @@ void HttpJobApi::on_result(const std::shared_ptr<Fetch>& fetch, HttpResult resul
     return;
   }
   auto retry_after = response.headers[http::field::retry_after];
-  fetch->done(classify_response(response.status,
-                                std::string_view(retry_after.data(), retry_after.size()),
-                                response.body, std::chrono::system_clock::now(), fetch->api));
+  auto date = response.headers[http::field::date];
+  fetch->done(classify_response(
+      response.status, std::string_view(retry_after.data(), retry_after.size()), response.body,
+      std::chrono::system_clock::now(), fetch->api, std::string_view(date.data(), date.size())));
 }
 
 }  // namespace jobwatch::upstream

@@ -22,6 +22,24 @@ std::string_view outcome_name(Outcome outcome) {
   return "abandoned";
 }
 
+namespace {
+
+// How far the API's clock is from ours, per service host that has answered
+// with a Date: jobs' ages are read in the API's clock (SPEC §7).
+boost::json::object api_clock_stats(const ApiClocks& clocks) {
+  boost::json::object out;
+  for (model::Service service : {model::Service::app_streaming, model::Service::desktop}) {
+    const ApiClock& clock = clocks.of(service);
+    if (clock.samples() == 0) continue;
+    out[service == model::Service::desktop ? "desktop" : "app_streaming"] =
+        boost::json::object{{"offset_s", std::chrono::duration<double>(clock.offset()).count()},
+                            {"samples", clock.samples()}};
+  }
+  return out;
+}
+
+}  // namespace
+
 Engine::Engine(boost::asio::any_io_executor executor, const config::Config& config,
                upstream::JobApi& api, Journal* journal)
     : impl_(nullptr) {
@@ -68,6 +86,17 @@ boost::json::array Engine::timing() const {
   for (const auto& [key, model] : impl_->timing)
     models.push_back(timing_json(key, model, impl_->poll));
   return models;
+}
+
+std::vector<TraceJob> Engine::finished_jobs() const {
+  std::vector<TraceJob> jobs;
+  // Each submission is taken to the API's clock with the offset known now:
+  // offsets are not stored per watch (clocks drift slowly), and after a
+  // restart it is zero until the API has answered again.
+  impl_->table.for_each([&](const Watch& w) {
+    if (auto job = trace_job(w, impl_->api_clocks.offset(w.api))) jobs.push_back(std::move(*job));
+  });
+  return jobs;
 }
 
 Engine::~Engine() {
@@ -228,6 +257,7 @@ boost::json::object Engine::stats() const {
   polls["rate_limit"] = s.limiter.rate();  // effective, after AIMD
   polls["rate_limit_configured"] = s.adaptive.configured();
   polls["throttled_total"] = s.adaptive.throttled_total();
+  polls["api_clock"] = api_clock_stats(s.api_clocks);
 
   boost::json::object events;
   for (std::size_t i = 0; i < s.events_by_type.size(); ++i)

@@ -15,6 +15,7 @@
 #include "jobwatch/schedule/placement.hpp"
 #include "jobwatch/schedule/priority.hpp"
 #include "jobwatch/schedule/rate_limiter.hpp"
+#include "jobwatch/watch/api_clock.hpp"
 #include "jobwatch/watch/engine.hpp"
 #include "jobwatch/watch/loop.hpp"
 #include "jobwatch/watch/poll_step.hpp"
@@ -228,8 +229,8 @@ struct Engine::Impl {
       log_poll_error(w.job, answer);
     // The estimate seen while the job ran, before the final answer replaces it.
     const std::optional<model::WallTime> estimate = w.expected_end;
-    StepResult step =
-        apply_answer(w, answer, poll, loop.wall_now(), jitter(rng), &timing, budget_wait());
+    StepResult step = apply_answer(w, answer, poll, loop.wall_now(), jitter(rng), &timing,
+                                   api_clock_offset(w.api, answer), budget_wait());
     std::optional<TimingUpdate> learned;
     if (step.finished) learned = learn(w, answer, estimate);
     if (step.changed) record(index, step.events, learned);
@@ -241,6 +242,13 @@ struct Engine::Impl {
       notify_change(index);
     }
     pump();
+  }
+
+  // Learns the API's clock from the answer's Date (it came just now) and
+  // gives the offset that the job's own times are to be read with.
+  milliseconds api_clock_offset(model::Api job_api, const upstream::Answer& answer) {
+    api_clocks.observe(job_api, answer.server_date, loop.wall_now());
+    return api_clocks.offset(job_api);
   }
 
   // SPEC §1: 429/503 slow the shared budget (AIMD, see AdaptiveRate);
@@ -400,6 +408,7 @@ struct Engine::Impl {
   // Due, waiting for a token or a connection; sorted by due time.
   std::vector<DueQueue::Entry> ready;
   schedule::TimingModels timing;  // SPEC §7, by (api, project_id, job_type)
+  ApiClocks api_clocks;           // the API's clock against ours, per service host
   std::unique_ptr<LoopTimer> timer;
   std::optional<SteadyTime> timer_at;
   std::unique_ptr<LoopTimer> sweep_timer;

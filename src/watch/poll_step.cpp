@@ -76,12 +76,14 @@ milliseconds placed_gap(const EndPrediction& predicted, const config::PollConfig
   return schedule::to_millis(gap_s);
 }
 
-// The capped backoff (and estimate halving) of schedule::next_poll.
+// The capped backoff (and estimate halving) of schedule::next_poll. `api_now`
+// is in the API's clock: the policy measures it against expected_end_time.
 milliseconds backoff_gap(Watch& watch, const upstream::Answer& answer,
-                         const config::PollConfig& poll, model::WallTime now, double jitter_unit) {
+                         const config::PollConfig& poll, model::WallTime api_now,
+                         double jitter_unit) {
   schedule::PolicyInput input{};
   input.outcome = outcome_for(answer.kind);
-  input.now = std::chrono::system_clock::time_point(now.time_since_epoch());
+  input.now = std::chrono::system_clock::time_point(api_now.time_since_epoch());
   if (watch.expected_end)
     input.expected_end =
         std::chrono::system_clock::time_point(watch.expected_end->time_since_epoch());
@@ -100,18 +102,23 @@ double seconds(milliseconds d) {
 
 // The chance that the next poll, `gap` from now, finds the job ended: from
 // the prediction when there is one, else the scale-free prior on the job's
-// age (since begin_time, or since the watch began when the API gives none).
+// age (since begin_time, in the API's clock, or since the watch began when
+// the API gives none).
 double change_odds(const std::optional<EndPrediction>& predicted, const model::JobSnapshot& job,
-                   const Watch& watch, model::WallTime now, milliseconds gap) {
+                   const Watch& watch, model::WallTime now, milliseconds api_clock_offset,
+                   milliseconds gap) {
   const double gap_s = seconds(gap);
   if (predicted)
     return schedule::change_probability(predicted->plan_on, predicted->age_s,
                                         predicted->age_s + gap_s);
-  std::optional<model::WallTime> since;
-  if (job.begin_time) since = model::parse_rfc3339(*job.begin_time);
-  if (!since || *since > now) since = watch.created_at;
-  const double age_s =
-      std::max(0.0, seconds(std::chrono::duration_cast<milliseconds>(now - *since)));
+  std::optional<milliseconds> age;
+  if (job.begin_time) {
+    if (auto begin = model::parse_rfc3339(*job.begin_time);
+        begin && *begin <= now + api_clock_offset)
+      age = std::chrono::duration_cast<milliseconds>(now + api_clock_offset - *begin);
+  }
+  if (!age) age = std::chrono::duration_cast<milliseconds>(now - watch.created_at);
+  const double age_s = std::max(0.0, seconds(*age));
   return schedule::default_change_probability(age_s, age_s + gap_s);
 }
 
@@ -139,7 +146,8 @@ void abandon(Watch& watch, StepResult& result, AbandonReason reason, const upstr
 
 StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
                         const config::PollConfig& poll, model::WallTime now, double jitter_unit,
-                        const schedule::TimingModels* timing, milliseconds budget_wait) {
+                        const schedule::TimingModels* timing, milliseconds api_clock_offset,
+                        milliseconds budget_wait) {
   StepResult result;
   std::optional<EndPrediction> predicted;  // for a running job whose key predicts
   ++watch.polls;
@@ -172,7 +180,7 @@ StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
       }
       watch.predicted_end.reset();
       if (timing) {
-        predicted = predict_end(watch, job, *timing, now);
+        predicted = predict_end(watch, job, *timing, now, api_clock_offset);
         if (predicted) watch.predicted_end = predicted->end;
       }
       break;
@@ -205,7 +213,7 @@ StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
     gap = placed_gap(*predicted, poll);
     watch.backoff_step = 0;  // a usable answer: a later failure backs off from the start
   } else {
-    gap = backoff_gap(watch, answer, poll, now, jitter_unit);
+    gap = backoff_gap(watch, answer, poll, now + api_clock_offset, jitter_unit);
   }
 
   const auto to_deadline = std::chrono::duration_cast<milliseconds>(watch.deadline_at - now);
@@ -223,7 +231,7 @@ StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
     // Over the gap and the wait the budget is likely to add to it: a poll
     // planned for a window's start is mostly served inside the window.
     const milliseconds horizon = result.next_gap + std::max(budget_wait, milliseconds(0));
-    const double odds = change_odds(predicted, *answer.job, watch, now, horizon);
+    const double odds = change_odds(predicted, *answer.job, watch, now, api_clock_offset, horizon);
     watch.change_rate = static_cast<float>(odds / std::max(0.001, seconds(horizon)));
   }
   return result;

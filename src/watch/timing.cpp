@@ -48,8 +48,8 @@ schedule::TimingKey timing_key(const Watch& watch) {
 }
 
 std::optional<EndPrediction> predict_end(const Watch& watch, const model::JobSnapshot& job,
-                                         const schedule::TimingModels& models,
-                                         model::WallTime now) {
+                                         const schedule::TimingModels& models, model::WallTime now,
+                                         std::chrono::milliseconds api_clock_offset) {
   // A key seen for the first time predicts from the API's estimate alone
   // (SPEC §7's cold start), as a key with no usable history does.
   static const schedule::TimingModel no_history;
@@ -58,7 +58,7 @@ std::optional<EndPrediction> predict_end(const Watch& watch, const model::JobSna
   if (!job.begin_time) return std::nullopt;
   const auto begin = model::parse_rfc3339(*job.begin_time);
   if (!begin) return std::nullopt;
-  const double age_s = std::max(0.0, seconds_between(*begin, now));
+  const double age_s = std::max(0.0, seconds_between(*begin, now + api_clock_offset));
   std::optional<double> expected_s;
   if (watch.expected_end && *watch.expected_end > *begin)
     expected_s = seconds_between(*begin, *watch.expected_end);
@@ -69,7 +69,7 @@ std::optional<EndPrediction> predict_end(const Watch& watch, const model::JobSna
   // A job already running when the watch was created belongs to the jobs
   // that outlived that age; planning on all of them would spend the delay
   // budget on ends that can no longer happen.
-  const double created_age_s = seconds_between(*begin, watch.created_at);
+  const double created_age_s = seconds_between(*begin, watch.created_at + api_clock_offset);
   if (created_age_s > 0) {
     if (auto given = prediction->distribution.given_alive_at(created_age_s)) out.plan_on = *given;
   }

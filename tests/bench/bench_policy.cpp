@@ -182,6 +182,12 @@ StrategyResult run_peer(const std::vector<TraceJob>& jobs, const Peer& peer) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--help") {
+      std::fputs(usage, stdout);
+      return 0;
+    }
+  }
   const auto options = parse_args(argc, argv);
   if (!options) {
     std::fputs(usage, stderr);

@@ -1,14 +1,21 @@
 """Poll timing (SPEC §7) end to end: the daemon learns how long each
 (api, project, job type) takes, polls later jobs where their end is likely
 (poll.target_delay apart) and sparsely elsewhere, shows the models through
-`jobwatchctl timing`, and keeps them across kill -9.
+`jobwatchctl timing`, prints the finished jobs as a replay trace through
+`jobwatchctl timing --trace`, and keeps the models across kill -9.
 
 Three projects of app-v1 jobs of 4-8 s: honest estimates, estimates that
 run late (the job takes 1.5x the estimate), and no estimate at all. Jobs
 start one every ~2 s per project for about a minute.
+
+The simulated API's clock runs an hour ahead of the host's (its Date
+header says so): the job times are in that clock, so the daemon must read
+ages as now + the offset it learned, or it would take every job for not
+begun yet and poll at max_interval.
 """
 
 import calendar
+import json
 import os
 import random
 import sys
@@ -26,6 +33,10 @@ LEARNING_JOBS = 12  # the later jobs (the rest) are the ones measured
 # delay of up to target_delay (1 s) reads as up to 2 s. (The brief's ~1.5 s
 # cannot be read off whole-second stamps.)
 MAX_DELAY_S = 2
+# How far the simulator's clock (its job times and Date headers) is ahead.
+API_CLOCK_AHEAD_S = 3600
+TRACE_FIELDS = {"project_id", "api", "job_type", "submitted_at", "begin_at", "expected_end_at",
+                "end_at", "outcome"}
 OVERRIDES = {"poll": {"target_delay": "1s", "min_interval": "200ms", "max_interval": "6s"},
              "api": {"rate_limit": 200}}
 
@@ -41,6 +52,7 @@ def kinds():
 class Timing(unittest.TestCase):
     def test_learns_polls_where_likely_and_keeps_the_models(self):
         with h.stack("timing", seed=71, overrides=OVERRIDES) as s:
+            s.sim.admin("POST", "/admin/clock", {"advance_s": API_CLOCK_AHEAD_S})
             projects = {kind: h.random_project_id() for kind in kinds()}
             rng = random.Random(7)
             started = {}  # job_id -> (kind, index, watched_at)
@@ -90,7 +102,9 @@ class Timing(unittest.TestCase):
                         problems.append(f"{kind}: no job event for {job_id}")
                         continue
                     data = event["data"]
-                    delay = parse_time(data["observed_at"]) - parse_time(data["end_time"])
+                    # observed_at is the host's clock, end_time the API's.
+                    delay = (parse_time(data["observed_at"]) + API_CLOCK_AHEAD_S
+                             - parse_time(data["end_time"]))
                     delays.append(delay)
                     calls += polls[job_id]
                     # A 1 s loop from the watch to the end: one call a second,
@@ -126,6 +140,13 @@ class Timing(unittest.TestCase):
             for project in projects.values():
                 self.assertIn(project, text.stdout)
 
+            with s.daemon.client() as client:
+                clock = client.call("io.jobwatch.Stats")["engine"]["polls"]["api_clock"]
+            self.assertAlmostEqual(clock["app_streaming"]["offset_s"], API_CLOCK_AHEAD_S,
+                                   delta=1.5, msg=clock)
+
+            self.check_trace(s, projects, started)
+
             s.daemon.kill()
             s.daemon.start()
             after = keys(h.ctl_json(["timing"], s.daemon.socket_path))
@@ -133,6 +154,38 @@ class Timing(unittest.TestCase):
                 self.assertEqual(after[("app-v1", project)]["jobs"], JOBS_PER_PROJECT, kind)
                 self.assertEqual(after[("app-v1", project)]["duration_s"],
                                  models[("app-v1", project)]["duration_s"], kind)
+
+    def check_trace(self, s, projects, started):
+        """`timing --trace`: one JSON line per job seen to end, in the
+        format of docs/TRACE-FORMAT.md, in order of submission."""
+        result = h.run_ctl(["timing", "--trace"], s.daemon.socket_path)
+        self.assertEqual(result.returncode, 0, h.describe(result))
+        lines = result.stdout.splitlines()
+        self.assertEqual(len(lines), len(started), result.stdout[:2000])
+        jobs = [json.loads(line) for line in lines]
+        kind_of = {project: kind for kind, project in projects.items()}
+        for job in jobs:
+            self.assertLessEqual(TRACE_FIELDS, set(job), job)
+            self.assertEqual(job["api"], "app-v1", job)
+            self.assertIn(job["project_id"], kind_of, job)
+            self.assertEqual(job["outcome"], "succeeded", job)
+            self.assertGreaterEqual(job["begin_at"], 0, job)
+            self.assertGreaterEqual(job["submitted_at"], 0, job)
+            self.assertGreaterEqual(job["end_at"], job["begin_at"], job)
+            self.assertGreaterEqual(job["end_at"] - job["begin_at"], 3, job)  # 4-8 s jobs
+            # Submission and begin share the API's clock: each job was
+            # watched right after the simulator made it (it begins 0.2 s
+            # later), not an hour apart.
+            self.assertLess(abs(job["submitted_at"] - job["begin_at"]), 5, job)
+            estimated = kind_of[job["project_id"]] != "none"
+            self.assertEqual(job["expected_end_at"] is not None, estimated, job)
+        self.assertEqual(min(min(j["submitted_at"], j["begin_at"]) for j in jobs), 0)
+        submitted = [j["submitted_at"] for j in jobs]
+        self.assertEqual(submitted, sorted(submitted))
+        # --json changes nothing: the lines are JSON already.
+        with_json = h.run_ctl(["--json", "timing", "--trace"], s.daemon.socket_path)
+        self.assertEqual(with_json.returncode, 0, h.describe(with_json))
+        self.assertEqual(len(with_json.stdout.splitlines()), len(lines))
 
 
 if __name__ == "__main__":

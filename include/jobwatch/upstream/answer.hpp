@@ -33,6 +33,10 @@ struct Answer {
   std::optional<std::chrono::milliseconds> retry_after;  // from Retry-After
   std::string error_code;                                // from the error body, e.g. "APIGW.0308"
   std::string error_msg;  // from the error body, or what went wrong locally
+  // The Date header of an HTTP answer: the API's clock, in which its job
+  // times are stated (watch::ApiClock learns the offset to ours from it).
+  // Whole seconds; none without an HTTP answer or a parsable Date.
+  std::optional<std::chrono::system_clock::time_point> server_date;
 
   // "HTTP 503 APIGW.0308: too many requests" / "timeout after 10s" — for
   // logs, WatchInfo.last_error and Show. Never contains credentials.
@@ -40,11 +44,12 @@ struct Answer {
 };
 
 // Pure: turns an HTTP answer into an Answer; a 200 body is parsed by `api`'s
-// mapping. `retry_after` is the raw header value (delta-seconds or an
-// HTTP-date, resolved against `now`).
+// mapping. `retry_after` and `date` are the raw header values (empty when
+// absent). A Retry-After HTTP-date is resolved against the Date the server
+// sent with it when there is one (both are its clock), else against `now`.
 Answer classify_response(unsigned http_status, std::string_view retry_after, std::string_view body,
                          std::chrono::system_clock::time_point now,
-                         model::Api api = model::Api::app_v1);
+                         model::Api api = model::Api::app_v1, std::string_view date = {});
 
 // For failures below HTTP (kind is timeout or reset).
 Answer transport_failure(AnswerKind kind, std::string what);

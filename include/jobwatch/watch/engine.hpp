@@ -22,6 +22,7 @@
 #include "jobwatch/upstream/job_api.hpp"
 #include "jobwatch/watch/event.hpp"
 #include "jobwatch/watch/journal.hpp"
+#include "jobwatch/watch/trace.hpp"
 #include "jobwatch/watch/watch_info.hpp"
 
 namespace jobwatch::watch {
@@ -104,6 +105,10 @@ class Engine {
   // The Timing reply's models (SPEC §3), by key, with the windows the
   // current poll settings give.
   boost::json::array timing() const;
+  // The jobs seen to end that are still within state.retention (succeeded or
+  // failed, begin and end known), for the replay trace: `trace_json` of
+  // them is what `jobwatchctl timing --trace` prints.
+  std::vector<TraceJob> finished_jobs() const;
 
   // Starts watches (the first poll is due at once). A job already watched
   // (or finished within retention) is returned with created == false and

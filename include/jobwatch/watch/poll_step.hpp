@@ -30,10 +30,14 @@ struct StepResult {
 // learned `timing` models (SPEC §7), a usable answer for a running job whose
 // key predicts is followed where its end is likely (placement); otherwise,
 // and for every other outcome, the capped backoff of schedule::next_poll.
+// `now` is the host's clock; wherever it meets the job's own times (its age,
+// the time left to expected_end_time) it is read in the API's, `now +
+// api_clock_offset` (ApiClock).
 StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
                         const config::PollConfig& poll, model::WallTime now, double jitter_unit,
                         const schedule::TimingModels* timing = nullptr,
-                        std::chrono::milliseconds budget_wait = std::chrono::milliseconds(0));
+                        std::chrono::milliseconds api_clock_offset = {},
+                        std::chrono::milliseconds budget_wait = {});
 
 // Ends a watch whose deadline has passed before its next poll; nullopt when
 // the deadline is still ahead.

@@ -38,7 +38,7 @@ schedule::TimingKey timing_key(const Watch& watch);
 
 // A running job's predicted end (SPEC §7), from its key's model.
 struct EndPrediction {
-  double age_s;  // now - begin_time
+  double age_s;  // now - begin_time, in the API's clock
   // What placement plans on: over all jobs of the key, given the job was
   // still running when the watch was created (docs/POLL-TIMING.md).
   schedule::EndDistribution plan_on;
@@ -51,9 +51,13 @@ struct EndPrediction {
 
 // None when the job has no begin_time or its key's model cannot predict
 // (no history and no estimate; a key not seen yet has no history): the
-// caller then keeps the capped backoff.
+// caller then keeps the capped backoff. `now` and the watch's created_at are
+// the host's clock; `api_clock_offset` (ApiClock) takes them to the API's,
+// which its times are in, so a host clock off by an hour still reads the
+// right age.
 std::optional<EndPrediction> predict_end(const Watch& watch, const model::JobSnapshot& job,
-                                         const schedule::TimingModels& models, model::WallTime now);
+                                         const schedule::TimingModels& models, model::WallTime now,
+                                         std::chrono::milliseconds api_clock_offset = {});
 
 // A model learned, to be committed with the transition that taught it.
 struct TimingUpdate {

@@ -69,11 +69,56 @@ TEST_F(TimingServiceTest, EachKeyWithItsQuantilesEstimateErrorAndWindow) {
   EXPECT_FALSE(b.contains("window"));          // too few jobs to trust
 }
 
-TEST_F(TimingServiceTest, TakesNoParametersAndIsInTheIdl) {
+watch::Watch finished(std::string job_id, watch::WatchState state, const std::string& end) {
+  watch::Watch w;
+  w.job = {"proj", std::move(job_id)};
+  w.api = model::Api::app_v2;
+  w.job_type = "CREATE_SERVER";
+  w.state = state;
+  w.created_at = *model::parse_rfc3339("2026-01-01T10:00:00Z");
+  w.finished_at =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  w.last_job_json = R"({"id":"x","status":"SUCCESS","begin_time":"2026-01-01T10:00:05Z",)"
+                    R"("end_time":")" +
+                    end + R"("})";
+  return w;
+}
+
+TEST_F(TimingServiceTest, WithTraceTheFinishedJobsToo) {
+  std::vector<watch::Watch> watches;
+  watches.push_back(finished("a", watch::WatchState::succeeded, "2026-01-01T10:01:05Z"));
+  watches.push_back(finished("b", watch::WatchState::abandoned, "2026-01-01T10:01:05Z"));
+  engine_.restore(std::move(watches));
+
+  auto plain = call("io.jobwatch.Timing");
+  EXPECT_FALSE(plain->last().parameters.contains("jobs"));  // the reply as before
+  EXPECT_FALSE(
+      call("io.jobwatch.Timing", R"({"trace":false})")->last().parameters.contains("jobs"));
+
+  auto r = call("io.jobwatch.Timing", R"({"trace":true})");
+  ASSERT_TRUE(r->last().error.empty()) << r->last().error;
+  ASSERT_TRUE(r->last().parameters.contains("models"));
+  const auto& jobs = r->last().parameters.at("jobs").as_array();
+  ASSERT_EQ(jobs.size(), 1u);  // the abandoned one has no end to replay
+  const auto& job = jobs[0].as_object();
+  EXPECT_EQ(job.at("api"), "app-v2");
+  EXPECT_EQ(job.at("project_id"), "proj");
+  EXPECT_EQ(job.at("job_type"), "CREATE_SERVER");
+  EXPECT_DOUBLE_EQ(job.at("submitted_at").to_number<double>(), 0);
+  EXPECT_DOUBLE_EQ(job.at("begin_at").to_number<double>(), 5);
+  EXPECT_DOUBLE_EQ(job.at("end_at").to_number<double>(), 65);
+  EXPECT_EQ(job.at("outcome"), "succeeded");
+
+  EXPECT_EQ(call("io.jobwatch.Timing", R"({"trace":"yes"})")->last().error,
+            "org.varlink.service.InvalidParameter");
+}
+
+TEST_F(TimingServiceTest, TakesOnlyTraceAndIsInTheIdl) {
   auto r = call("io.jobwatch.Timing", R"({"x":1})");
   EXPECT_EQ(r->last().error, "org.varlink.service.InvalidParameter");
   const std::string idl = interface_description("io.jobwatch");
-  EXPECT_NE(idl.find("method Timing() -> (models: []TimingModel)"), std::string::npos);
+  EXPECT_NE(idl.find("method Timing(trace: ?bool) -> (models: []TimingModel, jobs: ?[]object)"),
+            std::string::npos);
   EXPECT_NE(idl.find("predicted_end: ?(p10: string, p50: string, p90: string)"), std::string::npos);
 }
 

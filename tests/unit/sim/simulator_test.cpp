@@ -122,6 +122,20 @@ TEST_F(SimulatorTest, ClockAdvanceMovesEveryJobForward) {
   call_json("POST", "/admin/clock", R"({"advance_s": -1})", 10, 400);
 }
 
+// The API's answers are dated in the jobs' clock, which POST /admin/clock
+// sets ahead of the wall clock; a daemon reads its offset from there.
+TEST_F(SimulatorTest, ApiAnswersAreDatedInTheJobsClock) {
+  const std::string id = create(R"({"duration_s": 3600})");
+  EXPECT_EQ(get_job("p", id, 10.7).date, "Tue, 06 Jun 2023 02:30:16 GMT");
+  EXPECT_EQ(get_job("p", "nope", 10).date, "Tue, 06 Jun 2023 02:30:16 GMT");  // a 404 too
+  call_json("POST", "/admin/clock", R"({"advance_s": 3600})", 10);
+  const Reply ahead = get_job("p", id, 10);
+  EXPECT_EQ(ahead.date, "Tue, 06 Jun 2023 03:30:16 GMT");
+  const auto begin = json::parse(ahead.body).at("job").at("begin_time").as_string();
+  EXPECT_LT(std::string(begin), "2023-06-06T02:31:00Z");                // began before the advance
+  EXPECT_TRUE(call("GET", "/admin/clock", {}, 10).reply.date.empty());  // the admin API: none
+}
+
 TEST_F(SimulatorTest, FaultsInOrderOfArrival) {
   const std::string id = create(R"({"duration_s": 1})");
   call_json("POST", "/admin/faults", R"({"kind": "status", "status": 500, "count": 1})");

@@ -199,6 +199,31 @@ TEST(RetryAfter, Garbage) {
   EXPECT_FALSE(answer.retry_after.has_value());
 }
 
+TEST(ServerDate, TheDateHeaderIsKeptOnEveryHttpAnswer) {
+  auto ok = classify_response(200, "", seed_body, now, model::Api::app_v1,
+                              "Sun, 06 Nov 1994 09:49:37 GMT");
+  ASSERT_EQ(ok.kind, AnswerKind::ok);
+  ASSERT_TRUE(ok.server_date);
+  EXPECT_EQ(*ok.server_date, now + 1h);
+  auto error = classify_response(500, "", error_body, now, model::Api::app_v1,
+                                 "Sun, 06 Nov 1994 08:49:36 GMT");
+  ASSERT_TRUE(error.server_date);
+  EXPECT_EQ(*error.server_date, now - 1s);
+  EXPECT_FALSE(classify_response(200, "", seed_body, now).server_date);
+  EXPECT_FALSE(
+      classify_response(200, "", seed_body, now, model::Api::app_v1, "yesterday").server_date);
+  EXPECT_FALSE(transport_failure(AnswerKind::timeout, "slow").server_date);
+}
+
+// Both dates are the server's clock: a host clock an hour behind must not
+// turn "in 30 s" into "in an hour and 30 s".
+TEST(ServerDate, ARetryAfterDateIsResolvedAgainstIt) {
+  auto answer = classify_response(503, "Sun, 06 Nov 1994 09:50:07 GMT", error_body, now,
+                                  model::Api::app_v1, "Sun, 06 Nov 1994 09:49:37 GMT");
+  ASSERT_TRUE(answer.retry_after);
+  EXPECT_EQ(*answer.retry_after, 30s);
+}
+
 TEST(HttpDate, ParsesToTheSameInstant) {
   auto a = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT");
   auto b = parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT");

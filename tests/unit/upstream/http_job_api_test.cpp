@@ -117,6 +117,18 @@ TEST_F(HttpJobApiTest, FetchesAndParsesAJob) {
   EXPECT_EQ(m.find("X-Auth-Token"), m.end());
 }
 
+TEST_F(HttpJobApiTest, KeepsTheServersDate) {
+  FakeHttpServer server(io, [](const FakeRequest&) {
+    return respond_json(200, job_body, {{"Date", "Tue, 06 Jun 2023 03:00:00 GMT"}});
+  });
+  auto api = create(api_for(server));
+  ASSERT_TRUE(api);
+  auto answer = fetch_one(*api, server);
+  ASSERT_EQ(answer.kind, AnswerKind::ok) << answer.describe();
+  ASSERT_TRUE(answer.server_date);
+  EXPECT_EQ(*answer.server_date, std::chrono::sys_days{std::chrono::June / 6 / 2023} + 3h);
+}
+
 TEST_F(HttpJobApiTest, SendsTheTokenFromItsFile) {
   TempFile token("secret-from-file\n");
   FakeHttpServer server(io, [](const FakeRequest& r) {

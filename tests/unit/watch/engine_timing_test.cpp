@@ -2,6 +2,8 @@
 // model, handed to the journal with the terminal transition.
 #include <gtest/gtest.h>
 
+#include <boost/json/serialize.hpp>
+
 #include "engine_fixture.hpp"
 #include "jobwatch/model/time.hpp"
 
@@ -120,6 +122,51 @@ TEST_F(EngineTimingTest, LoadedModelsAreKeptAndTaughtFurther) {
   ASSERT_TRUE(run_until_finished({"j1"}));
   ASSERT_TRUE(model_of());
   EXPECT_EQ(model_of()->jobs(), 2u);
+}
+
+// An answer from an API whose clock is an hour ahead of ours.
+upstream::Answer dated_an_hour_ahead(upstream::Answer answer) {
+  answer.server_date =
+      std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now() + 1h);
+  return answer;
+}
+
+TEST_F(EngineTimingTest, TheApisClockIsLearnedFromItsDatesAndShownInStats) {
+  api_.script("j1", [](int n) {
+    return dated_an_hour_ahead(timed_job_answer("j1", n < 2 ? 2 : 1, "2026-01-01T10:00:00Z",
+                                                n < 2 ? "" : "2026-01-01T10:00:30Z"));
+  });
+  make_engine();
+  watch({"j1"});
+  ASSERT_TRUE(run_until_finished({"j1"}));
+  const auto stats = engine_->stats();
+  const auto& clock = stats.at("polls").at("api_clock").as_object();
+  ASSERT_TRUE(clock.contains("app_streaming")) << boost::json::serialize(clock);
+  EXPECT_NEAR(clock.at("app_streaming").at("offset_s").to_number<double>(), 3600, 1.5);
+  EXPECT_EQ(clock.at("app_streaming").at("samples").to_number<int>(), 3);
+  EXPECT_FALSE(clock.contains("desktop"));  // desktop-v2 never answered
+}
+
+TEST_F(EngineTimingTest, FinishedJobsAreTheTracesWithTheSubmissionInTheApisClock) {
+  api_.script("j1", [](int) {
+    return dated_an_hour_ahead(
+        timed_job_answer("j1", 1, "2026-01-01T10:00:00Z", "2026-01-01T10:00:30Z"));
+  });
+  api_.script("j2", [](int) { return testing::http_answer(403); });  // abandoned
+  api_.script("j3", [](int) { return job_answer("j3", 2); });        // still running
+  make_engine();
+  const auto before = std::chrono::system_clock::now();
+  watch({"j1", "j2", "j3"});
+  ASSERT_TRUE(run_until_finished({"j1", "j2"}));
+  const std::vector<TraceJob> jobs = engine_->finished_jobs();
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].project_id, project);
+  EXPECT_EQ(jobs[0].begin_at, *model::parse_rfc3339("2026-01-01T10:00:00Z"));
+  EXPECT_EQ(jobs[0].end_at, *model::parse_rfc3339("2026-01-01T10:00:30Z"));
+  EXPECT_TRUE(jobs[0].succeeded);
+  const double submitted_ahead_s =
+      std::chrono::duration<double>(jobs[0].submitted_at - before).count();
+  EXPECT_NEAR(submitted_ahead_s, 3600, 5);
 }
 
 }  // namespace

@@ -167,6 +167,24 @@ TEST(PollPlacement, FailuresKeepTheBackoff) {
   }
 }
 
+// The estimate halving measures the time left to expected_end_time, which is
+// in the API's clock: with the offset known, a host clock an hour behind
+// polls as a correct one does.
+TEST(PollPlacement, TheEstimateIsMeasuredInTheApisClock) {
+  // Without timing models: the estimate halving of the capped backoff.
+  const auto poll = [&](milliseconds host_behind, milliseconds offset) {
+    Watch w = running_watch();
+    w.created_at -= host_behind;
+    w.deadline_at -= host_behind;
+    return apply_answer(w, timed_job_answer("j", 2, kBeginText, "", "2026-01-01T10:00:16Z"),
+                        poll_config(), kBegin + 10s - host_behind, 0.5, nullptr, offset)
+        .next_gap;
+  };
+  EXPECT_EQ(poll(0ms, 0ms), 3s);  // half of the 6 s left
+  EXPECT_EQ(poll(1h, 1h), 3s);
+  EXPECT_EQ(poll(1h, 0ms), 10s);  // unaware: an hour and 6 s left, max_interval
+}
+
 TEST(PollPlacement, TheDeadlineStillBoundsThePlacedGap) {
   const auto models = hundred_second_jobs();
   Watch w = running_watch();

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace jobwatch::watch {
 namespace {
 
@@ -42,6 +44,39 @@ TEST(JobTiming, FromTheJobObjectAsReceived) {
   EXPECT_FALSE(job_timing_of_json(R"({"job_id":"j","begin_time":"2026-01-01T10:00:00Z"})"));
   EXPECT_FALSE(job_timing_of_json("not json"));
   EXPECT_FALSE(job_timing_of_json(""));
+}
+
+// A host clock an hour behind the API's, with that offset known, predicts
+// exactly what a correct clock does: the age is read in the API's clock.
+TEST(PredictEnd, AHostClockAnHourOffGivesTheSamePredictionWithTheOffsetKnown) {
+  using namespace std::chrono_literals;
+  schedule::TimingModels models;
+  schedule::TimingModel& m = models.get({"app-v1", "p", "1"});
+  for (int i = 0; i < 200; ++i) m.observe_job(100 * std::exp(0.03 * std::sin(i * 1.7)), {});
+  model::JobSnapshot job;
+  job.begin_time = "2026-01-01T10:00:00Z";
+  const model::WallTime begin = at("2026-01-01T10:00:00Z");
+  Watch right;
+  right.job = {"p", "j"};
+  right.api = model::Api::app_v1;
+  right.job_type = "1";
+  right.created_at = begin + 10s;  // watched 10 s after the job began
+  Watch behind = right;
+  behind.created_at = right.created_at - 1h;
+
+  const auto a = predict_end(right, job, models, begin + 40s);
+  const auto b = predict_end(behind, job, models, begin + 40s - 1h, 1h);
+  ASSERT_TRUE(a && b);
+  EXPECT_DOUBLE_EQ(a->age_s, 40);
+  EXPECT_DOUBLE_EQ(b->age_s, a->age_s);
+  ASSERT_TRUE(a->end && b->end);
+  EXPECT_EQ(*b->end, *a->end);
+  for (double p : {0.1, 0.5, 0.9}) EXPECT_DOUBLE_EQ(b->plan_on.quantile(p), a->plan_on.quantile(p));
+
+  // Without the offset the job would look not begun yet.
+  const auto unaware = predict_end(behind, job, models, begin + 40s - 1h);
+  ASSERT_TRUE(unaware);
+  EXPECT_DOUBLE_EQ(unaware->age_s, 0);
 }
 
 Watch finished_watch(std::string project, std::string job_type, WatchState state, int seconds,
