@@ -59,19 +59,20 @@ std::optional<std::uint8_t> mean_progress(const model::JobSnapshot& job) {
 milliseconds placed_gap(const EndPrediction& predicted, const config::PollConfig& poll) {
   const schedule::PlacementParams params = placement_params(poll);
   const schedule::PollPlan plan = schedule::plan_polls(predicted.plan_on, params);
-  double gap_s = schedule::next_gap(plan, predicted.age_s, params).gap_s;
+  const schedule::Placement now = schedule::next_gap(plan, predicted.age_s, params);
+  double gap_s = now.gap_s;
   // With whole-second times an end learned at age T happens up to a second
   // later: each window is kept up for that second too (the gap as it would
   // be a resolution earlier), else such ends fall "beyond history" and wait
-  // for max_interval.
-  // Only a window is kept up: the gap that lands a poll on the next
-  // window's start stays as it is, or the window would open with two polls
-  // a second apart.
+  // for max_interval. Inside a window whose start is less than that behind,
+  // the earlier gap would only land a second poll on the start the last
+  // one just made; a window narrower than the resolution still needs it.
   const double res = predicted.time_resolution_s;
   if (res > 0 && predicted.age_s >= res) {
     const schedule::Placement earlier = schedule::next_gap(plan, predicted.age_s - res, params);
-    if (earlier.regime != schedule::PollRegime::before_window)
-      gap_s = std::min(gap_s, earlier.gap_s);
+    const bool opening = now.regime == schedule::PollRegime::in_window &&
+                         earlier.regime == schedule::PollRegime::before_window;
+    if (!opening) gap_s = std::min(gap_s, earlier.gap_s);
   }
   return schedule::to_millis(gap_s);
 }
