@@ -99,4 +99,33 @@ bool DecayedLogHistogram::restore(std::uint64_t count, std::span<const double> w
   return true;
 }
 
+bool DecayedLogHistogram::restore_rebinned(std::uint64_t count, std::span<const double> weights,
+                                           double from_lo, double from_hi) {
+  if (weights.size() != kBuckets || !(from_lo > 0) || !(from_hi > from_lo) ||
+      !std::isfinite(from_hi)) {
+    return false;
+  }
+  const double from_log_lo = std::log(from_lo);
+  const double from_step = (std::log(from_hi) - from_log_lo) / static_cast<double>(kBuckets);
+  const double log_hi = log_lo_ + log_step_ * static_cast<double>(kBuckets);
+  std::array<double, kBuckets> moved{};
+  for (std::size_t k = 0; k < kBuckets; ++k) {
+    const double w = weights[k];
+    if (!std::isfinite(w) || w < 0) return false;
+    if (w == 0) continue;
+    const double a = from_log_lo + from_step * static_cast<double>(k);
+    const double b = a + from_step;
+    const double density = w / (b - a);
+    // Below lo and above hi: clamped into the edge buckets.
+    moved.front() += density * std::max(0.0, std::min(b, log_lo_) - a);
+    moved.back() += density * std::max(0.0, b - std::max(a, log_hi));
+    for (std::size_t j = 0; j < kBuckets; ++j) {
+      const double c = log_lo_ + log_step_ * static_cast<double>(j);
+      const double overlap = std::min(b, c + log_step_) - std::max(a, c);
+      if (overlap > 0) moved[j] += density * overlap;
+    }
+  }
+  return restore(count, moved);
+}
+
 }  // namespace jobwatch::schedule

@@ -17,9 +17,12 @@ constexpr std::size_t kN = DecayedLogHistogram::kBuckets;
 // Blob layout, little-endian: "JWTM", u32 version, f64 half-life, then per
 // histogram (durations, ratios) u64 count and kN f64 weights, then the u64
 // FNV-1a of everything before it. Doubles are stored as their bits, so a
-// round trip is exact.
+// round trip is exact. Version 1 had the same layout with the ratio
+// histogram over 0.1x-10x; it is read and rebinned into kRatioLo..kRatioHi.
 constexpr std::string_view kMagic = "JWTM";
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kVersion = 2;
+constexpr double kVersion1RatioLo = 0.1;
+constexpr double kVersion1RatioHi = 10;
 constexpr std::size_t kBlobSize = 4 + 4 + 8 + 2 * (8 + kN * 8) + 8;
 
 std::uint64_t fnv1a(std::string_view bytes) {
@@ -67,11 +70,16 @@ void put_histogram(std::string& out, const DecayedLogHistogram& h) {
   for (std::size_t k = 0; k < kN; ++k) put_f64(out, h.bucket_weight(k));
 }
 
-bool read_histogram(Reader& in, DecayedLogHistogram& h) {
-  const std::uint64_t count = in.u64();
+struct SavedHistogram {
+  std::uint64_t count = 0;
   std::array<double, kN> weights{};
-  for (double& w : weights) w = in.f64();
-  return h.restore(count, weights);
+};
+
+SavedHistogram read_histogram(Reader& in) {
+  SavedHistogram saved;
+  saved.count = in.u64();
+  for (double& w : saved.weights) w = in.f64();
+  return saved;
 }
 
 double log_spread(const EndDistribution& d) {
@@ -203,13 +211,19 @@ std::optional<TimingModel> TimingModel::deserialize(std::string_view blob) {
   if (tail.u64() != fnv1a(body)) return std::nullopt;
 
   Reader in(body.substr(kMagic.size()));
-  if (in.u32() != kVersion) return std::nullopt;
+  const std::uint32_t version = in.u32();
+  if (version != kVersion && version != 1) return std::nullopt;
   const double half_life = in.f64();
   if (!std::isfinite(half_life) || !(half_life > 0)) return std::nullopt;
   TimingModel model(TimingModelParams{half_life});
-  if (!read_histogram(in, model.durations_) || !read_histogram(in, model.ratios_)) {
-    return std::nullopt;
-  }
+  const SavedHistogram durations = read_histogram(in);
+  const SavedHistogram ratios = read_histogram(in);
+  if (!model.durations_.restore(durations.count, durations.weights)) return std::nullopt;
+  const bool ratios_ok = version == kVersion
+                             ? model.ratios_.restore(ratios.count, ratios.weights)
+                             : model.ratios_.restore_rebinned(ratios.count, ratios.weights,
+                                                              kVersion1RatioLo, kVersion1RatioHi);
+  if (!ratios_ok) return std::nullopt;
   return model;
 }
 

@@ -63,6 +63,12 @@ class DecayedLogHistogram {
   // nothing changed, unless there are kBuckets finite non-negative weights
   // and a zero count comes with zero weights.
   bool restore(std::uint64_t count, std::span<const double> weights);
+  // The same for weights saved over other bounds [from_lo, from_hi] (an
+  // older layout): each saved bucket's weight is spread evenly in log
+  // between its edges and split over this histogram's buckets by overlap;
+  // what falls outside [lo, hi] goes to the edge buckets, as observe() does.
+  bool restore_rebinned(std::uint64_t count, std::span<const double> weights, double from_lo,
+                        double from_hi);
 
   bool operator==(const DecayedLogHistogram&) const = default;
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <bit>
 #include <cmath>
 #include <random>
@@ -142,7 +143,7 @@ TEST(TimingModel, RejectsGarbage) {
   magic[0] = 'X';
   EXPECT_FALSE(TimingModel::deserialize(reseal(magic)));
   std::string version = good;
-  version[4] = 2;  // a future version
+  version[4] = 3;  // a future version
   EXPECT_FALSE(TimingModel::deserialize(reseal(version)));
   std::string half_life = good;
   put_f64_at(half_life, 8, -1.0);
@@ -153,6 +154,57 @@ TEST(TimingModel, RejectsGarbage) {
   std::string nan = good;
   put_f64_at(nan, 16 + 8 + 8 * 10, std::nan(""));
   EXPECT_FALSE(TimingModel::deserialize(reseal(nan)));
+}
+
+// A version-1 blob (ratios over 0.1x-10x) as a daemon before the upgrade
+// stored it: the same layout, version 1, the ratio weights at the old edges.
+std::string version1_blob(const TimingModel& m, const std::array<double, 64>& old_ratio_weights,
+                          std::uint64_t ratio_count) {
+  std::string blob = m.serialize();
+  blob[4] = 1;
+  const std::size_t ratios_at = 16 + (8 + 64 * 8);
+  for (int i = 0; i < 8; ++i)
+    blob[ratios_at + i] = static_cast<char>((ratio_count >> (8 * i)) & 0xff);
+  for (std::size_t k = 0; k < 64; ++k)
+    put_f64_at(blob, ratios_at + 8 + 8 * k, old_ratio_weights[k]);
+  return reseal(blob);
+}
+
+TEST(TimingModel, ReadsVersion1BlobsRebinningTheRatios) {
+  TimingModel m;
+  for (int i = 1; i <= 20; ++i) m.observe_duration(30.0 * i);
+  // Old buckets: 0.1 * 100^(k/64). Weight 3 in the bucket holding 1.2x, 1
+  // in the lowest (0.1x) and 2 in the highest (10x): both lie outside the
+  // new 0.25x-4x, so they land in its edge buckets.
+  const auto old_bucket = [](double r) {
+    return static_cast<std::size_t>(std::floor(std::log(r / 0.1) / std::log(100.0) * 64));
+  };
+  std::array<double, 64> old{};
+  old[old_bucket(1.2)] = 3;
+  old[0] = 1;
+  old[63] = 2;
+  const auto back = TimingModel::deserialize(version1_blob(m, old, 6));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->durations(), m.durations());
+  EXPECT_EQ(back->estimate_jobs(), 6u);
+  EXPECT_NEAR(back->estimate_weight(), 6.0, 1e-12);
+  const DecayedLogHistogram& r = back->ratios();
+  EXPECT_DOUBLE_EQ(r.bucket_weight(0), 1.0);
+  EXPECT_DOUBLE_EQ(r.bucket_weight(63), 2.0);
+  // The 1.2x bucket (7.5 % wide) now spans two or three 4.4 % buckets
+  // around 1.2x, its weight kept.
+  double near = 0;
+  for (std::size_t k = 1; k < 63; ++k) {
+    if (r.bucket_weight(k) == 0) continue;
+    EXPECT_GT(r.lower_edge(k + 1), 1.1);
+    EXPECT_LT(r.lower_edge(k), 1.3);
+    near += r.bucket_weight(k);
+  }
+  EXPECT_NEAR(near, 3.0, 1e-12);
+  // Written back, it is a current blob.
+  const auto again = TimingModel::deserialize(back->serialize());
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, *back);
 }
 
 TEST(TimingModel, ConditionalQuantileMovesPastTheAge) {
