@@ -29,14 +29,16 @@ double change_probability(const EndDistribution& end, std::optional<double> last
   return default_change_probability(last_poll_age_s, now_age_s);
 }
 
-double priority_score(double p_change, double unpolled_s, double max_interval_s) {
-  const double p = std::isnan(p_change) ? 0.0 : std::clamp(p_change, 0.0, 1.0);
+double priority_score(std::optional<double> p_change, double unpolled_s, double max_interval_s) {
   const double unpolled = sane_nonnegative(unpolled_s);
   const double max_interval = sane_nonnegative(max_interval_s);
-  // With no max_interval there is no scale for starving: likelihood alone.
+  if (max_interval > 0 && unpolled >= kStarvingAfter * max_interval) {
+    return 1.0 + unpolled / max_interval;
+  }
+  if (!p_change) return 1.0;
+  const double p = std::isnan(*p_change) ? 0.0 : std::clamp(*p_change, 0.0, 1.0);
   if (max_interval == 0) return p;
-  if (unpolled < kStarvingAfter * max_interval) return p;
-  return 1.0 + unpolled / max_interval;
+  return p * unpolled / max_interval;
 }
 
 bool outranks(const DuePoll& a, const DuePoll& b) {

@@ -175,9 +175,10 @@ struct Engine::Impl {
       ready.erase(ready.begin(), ready.begin() + static_cast<std::ptrdiff_t>(budget));
       return;
     }
-    // More due than the budget: rank by the chance each poll finds the end
-    // now — the chance per second its schedule saw, times the time since
-    // its last poll — and put starving watches first (schedule/priority.hpp).
+    // More due than the budget: rank by the delay each poll would cut — the
+    // chance it finds the end now (the chance per second its schedule saw,
+    // times the time since its last poll) times that time — and put
+    // starving watches first (schedule/priority.hpp).
     const double max_interval_s = std::chrono::duration<double>(poll.max_interval).count();
     const model::WallTime wall = loop.wall_now();
     std::vector<schedule::DuePoll> candidates;
@@ -187,8 +188,9 @@ struct Engine::Impl {
       const double waited_s = std::chrono::duration<double>(now - ready[i].due).count();
       const double unpolled_s =
           std::chrono::duration<double>(wall - w.last_poll_at.value_or(w.created_at)).count();
-      // A first poll always tells something (the job exists, its begin).
-      const double p_now = w.seen ? w.change_rate * unpolled_s : 1.0;
+      // The chance the poll finds the end now; none for a first poll.
+      const std::optional<double> p_now =
+          w.seen ? std::optional<double>(w.change_rate * unpolled_s) : std::nullopt;
       candidates.push_back(
           {i, schedule::priority_score(p_now, unpolled_s, max_interval_s), waited_s});
     }

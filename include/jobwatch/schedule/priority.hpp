@@ -25,18 +25,24 @@ double change_probability(const EndDistribution& end, std::optional<double> last
 // falls as the job outlives its gaps, like any heavy-tailed duration.
 double default_change_probability(std::optional<double> last_poll_age_s, double now_age_s);
 
-// What a due poll is worth when the budget cannot start them all. While
-// the watch has been unpolled for less than max_interval it is p_change,
-// the chance the poll finds the end now: every second an ended job goes
-// unseen adds a second to its delay, so the calls with the likeliest ends
-// cut the delay most (and p_change grows while a poll waits). From
-// max_interval unpolled on the watch is starving: it scores
-// 1 + unpolled / max_interval (>= 2), above every other, longest unpolled
-// first — so while the budget covers one poll per max_interval for every
-// watch, none waits much past that, and an early failure is still seen
-// within about max_interval.
+// What a due poll is worth when the budget cannot start them all.
+//  - Unpolled for less than max_interval: p_change × unpolled / M. If the
+//    job ended since the last poll (chance p_change), it did so on average
+//    unpolled/2 ago, so p × unpolled / 2 is the delay the poll cuts; the
+//    score is that in units of M/2, below 1. With p = rate × unpolled
+//    (engine) this is the index rate × unpolled² of the square-root law:
+//    for the least total delay per call, a watch whose end is 4× as likely
+//    per second is polled 2× as often, not 4× (ranking by p alone), which
+//    overpays sharp windows and leaves vague ones waiting.
+//  - A first poll (p_change none) scores 1, above every such score: it
+//    always tells something (the job exists, its begin time).
+//  - From M unpolled the watch is starving: 1 + unpolled / M (>= 2), above
+//    every other, longest unpolled first — so while the budget covers one
+//    poll per max_interval for every watch, none waits much past that, and
+//    an early failure is still seen within about max_interval.
+// With no max_interval there is no scale: p_change alone.
 inline constexpr double kStarvingAfter = 1.0;  // x max_interval
-double priority_score(double p_change, double unpolled_s, double max_interval_s);
+double priority_score(std::optional<double> p_change, double unpolled_s, double max_interval_s);
 
 struct DuePoll {
   std::size_t id;  // the caller's (e.g. an index into its due list)
