@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace jobwatch::schedule {
 
@@ -47,6 +48,11 @@ bool RateLimiter::try_acquire(Clock::time_point now) {
   if (tokens_ + kEpsilon < 1.0) return false;
   tokens_ = std::max(0.0, tokens_ - 1.0);
   return true;
+}
+
+double RateLimiter::available(Clock::time_point now) const {
+  if (unlimited()) return std::numeric_limits<double>::infinity();
+  return tokens_at(now);
 }
 
 std::chrono::nanoseconds RateLimiter::wait_time(Clock::time_point now) const {

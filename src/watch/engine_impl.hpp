@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <deque>
 #include <map>
 #include <random>
 
@@ -140,8 +141,8 @@ struct Engine::Impl {
         on_finished(entry.index, events);
         continue;
       }
-      // Heap order, and every later entry is due at or after `now`: ready
-      // stays sorted by due time.
+      // Heap order, and every later entry is due at or after `now`: behind
+      // its ranked front, ready stays sorted by due time.
       ready.push_back(entry);
     }
     start_ready(now);
@@ -164,21 +165,38 @@ struct Engine::Impl {
     return schedule::to_millis(static_cast<double>(ready.size()) / rate);
   }
 
+  // Starts due polls from the front of `ready` while a connection and a
+  // token are free. Entries made stale (cancelled, rescheduled) while they
+  // waited are dropped as they reach the front.
   void start_ready(SteadyTime now) {
     if (ready.empty() || in_flight >= max_in_flight || limiter.wait_time(now).count() > 0) return;
-    std::erase_if(ready, [this](const DueQueue::Entry& e) { return !is_current(e); });
-    const std::size_t slots = std::min(max_in_flight - in_flight, ready.size());
-    std::size_t budget = 0;
-    while (budget < slots && limiter.try_acquire(now)) ++budget;
-    if (budget == ready.size() || order == PollOrder::due_time) {
-      for (std::size_t i = 0; i < budget; ++i) start_poll(ready[i].index);
-      ready.erase(ready.begin(), ready.begin() + static_cast<std::ptrdiff_t>(budget));
-      return;
+    std::size_t slots = max_in_flight - in_flight;
+    if (order == PollOrder::priority) rank_if_binding(now, slots);
+    while (slots > 0 && !ready.empty()) {
+      const DueQueue::Entry entry = ready.front();
+      if (is_current(entry) && !limiter.try_acquire(now)) break;
+      ready.pop_front();
+      if (ranked > 0) --ranked;
+      if (!is_current(entry)) continue;
+      start_poll(entry.index);
+      --slots;
     }
-    // More due than the budget: rank by the delay each poll would cut — the
-    // chance it finds the end now (the chance per second its schedule saw,
-    // times the time since its last poll) times that time — and put
-    // starving watches first (schedule/priority.hpp).
+  }
+
+  // When more polls are due than can start now, puts the ones worth most
+  // first (SPEC §7, schedule/priority.hpp): the delay each would cut — the
+  // chance it finds the end now (the chance per second its schedule saw,
+  // times the time since its last poll) times that time — with starving
+  // watches above all. Scoring every waiting poll for every token would be
+  // O(ready) per poll (100k watches: the loop's whole time), so the ranking
+  // is redone only when its front is used up or rerank_every old, and
+  // covers the polls the budget can start until then: scores move little
+  // in that time, and a poll due since waits at most rerank_every for it.
+  void rank_if_binding(SteadyTime now, std::size_t slots) {
+    const double can_start = std::min(static_cast<double>(slots), limiter.available(now));
+    if (can_start >= static_cast<double>(ready.size())) return;
+    if (ranked > 0 && now - ranked_at < rerank_every) return;
+    std::erase_if(ready, [this](const DueQueue::Entry& e) { return !is_current(e); });
     const double max_interval_s = std::chrono::duration<double>(poll.max_interval).count();
     const model::WallTime wall = loop.wall_now();
     std::vector<schedule::DuePoll> candidates;
@@ -194,15 +212,23 @@ struct Engine::Impl {
       candidates.push_back(
           {i, schedule::priority_score(p_now, unpolled_s, max_interval_s), waited_s});
     }
+    // The polls that can start before the next ranking: the tokens the rate
+    // adds in rerank_every, and at least the ones free now.
+    const double per_round = limiter.rate() * std::chrono::duration<double>(rerank_every).count();
+    const auto wanted = static_cast<std::size_t>(
+        std::clamp(std::max(per_round, can_start) + 1, 1.0, static_cast<double>(ready.size())));
     std::vector<bool> chosen(ready.size(), false);
-    for (std::size_t i : schedule::select_polls(candidates, budget)) {
+    std::deque<DueQueue::Entry> reordered;
+    for (std::size_t i : schedule::select_polls(candidates, wanted)) {
       chosen[i] = true;
-      start_poll(ready[i].index);
+      reordered.push_back(ready[i]);
     }
-    std::size_t kept = 0;
+    ranked = reordered.size();
+    // The rest stay in due order behind them.
     for (std::size_t i = 0; i < ready.size(); ++i)
-      if (!chosen[i]) ready[kept++] = ready[i];
-    ready.resize(kept);
+      if (!chosen[i]) reordered.push_back(ready[i]);
+    ready = std::move(reordered);
+    ranked_at = now;
   }
 
   void start_poll(Index index) {
@@ -389,6 +415,7 @@ struct Engine::Impl {
 
   static constexpr milliseconds poll_error_window{10'000};
   static constexpr int poll_errors_per_window = 5;
+  static constexpr milliseconds rerank_every{100};
   SteadyTime error_window_start{};
   int errors_logged = 0;
   std::uint64_t errors_suppressed = 0;
@@ -407,8 +434,11 @@ struct Engine::Impl {
   bool rate_lowered_logged = false;
   WatchTable table;
   DueQueue due;
-  // Due, waiting for a token or a connection; sorted by due time.
-  std::vector<DueQueue::Entry> ready;
+  // Due, waiting for a token or a connection: in due order, but for the
+  // first `ranked`, which rank_if_binding put in priority order.
+  std::deque<DueQueue::Entry> ready;
+  std::size_t ranked = 0;
+  SteadyTime ranked_at{};
   schedule::TimingModels timing;  // SPEC §7, by (api, project_id, job_type)
   ApiClocks api_clocks;           // the API's clock against ours, per service host
   std::unique_ptr<LoopTimer> timer;

@@ -18,6 +18,8 @@ class RateLimiter {
 
   // Takes one token if there is one.
   bool try_acquire(Clock::time_point now);
+  // The tokens in the bucket at `now` (fractional; infinite without a limit).
+  double available(Clock::time_point now) const;
   // How long from `now` until a token is available (zero if one is).
   std::chrono::nanoseconds wait_time(Clock::time_point now) const;
 

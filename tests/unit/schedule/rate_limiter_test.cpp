@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <cstdint>
 #include <vector>
 
@@ -155,6 +157,16 @@ TEST(RateLimiter, ClockGoingBackwardsRefillsNothing) {
   EXPECT_FALSE(limiter.try_acquire(kT0 - 1h));
   EXPECT_EQ(limiter.wait_time(kT0 - 1h), 100ms);
   EXPECT_TRUE(limiter.try_acquire(kT0 + 100ms));
+}
+
+TEST(RateLimiter, AvailableCountsTheTokensInTheBucket) {
+  RateLimiter limiter(10, 5);
+  EXPECT_DOUBLE_EQ(limiter.available(kT0), 5.0);
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(limiter.try_acquire(kT0));
+  EXPECT_DOUBLE_EQ(limiter.available(kT0), 0.0);
+  EXPECT_NEAR(limiter.available(kT0 + 250ms), 2.5, 1e-9);
+  EXPECT_DOUBLE_EQ(limiter.available(kT0 + 1h), 5.0);  // capped at the burst
+  EXPECT_TRUE(std::isinf(RateLimiter(0).available(kT0)));
 }
 
 TEST(RateLimiter, TinyRateSaturatesWaitTime) {
