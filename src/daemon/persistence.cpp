@@ -53,6 +53,11 @@ void Persistence::record_change(const watch::Watch& watch, const std::vector<wat
   schedule_flush();
 }
 
+void Persistence::record_polls(const std::vector<const watch::Watch*>& watches) {
+  for (const watch::Watch* w : watches) buffer_.save_polls(store::polls_of(*w));
+  schedule_flush();
+}
+
 void Persistence::record_removed(const watch::JobRef& job) {
   buffer_.delete_watch(job);
   schedule_flush();

@@ -91,6 +91,10 @@ StoredWatch to_stored(const watch::Watch& w) {
   return s;
 }
 
+WatchPolls polls_of(const watch::Watch& w) {
+  return {w.job, w.polls, w.last_poll_at, w.next_poll_at, w.expected_end, w.last_error};
+}
+
 watch::Watch to_watch(const StoredWatch& s) {
   watch::Watch w;
   w.job = s.job;

@@ -88,7 +88,32 @@ CREATE TABLE timing_models (
 ) STRICT;
 )sql";
 
-constexpr std::array<const char*, 3> migrations = {migration_1, migration_2, migration_3};
+// Poll bookkeeping saved apart from the watch row (the shutdown checkpoint):
+// SQLite rewrites a whole row on UPDATE, last answer included, so saving
+// the poll count of 100k watches in their rows rewrote ~170 MB. A row here
+// is newer than its watch row's copy of these columns; any write of the
+// watch row (a transition, a new watch) or its deletion drops it.
+constexpr const char* migration_4 = R"sql(
+CREATE TABLE watch_polls (
+  project_id   TEXT NOT NULL,
+  job_id       TEXT NOT NULL,
+  polls        INTEGER NOT NULL,
+  last_poll_at INTEGER,
+  next_poll_at INTEGER,
+  expected_end INTEGER,
+  last_error   TEXT NOT NULL,
+  PRIMARY KEY (project_id, job_id)
+) STRICT, WITHOUT ROWID;
+CREATE TRIGGER watch_polls_superseded AFTER UPDATE ON watches BEGIN
+  DELETE FROM watch_polls WHERE project_id = OLD.project_id AND job_id = OLD.job_id;
+END;
+CREATE TRIGGER watch_polls_gone AFTER DELETE ON watches BEGIN
+  DELETE FROM watch_polls WHERE project_id = OLD.project_id AND job_id = OLD.job_id;
+END;
+)sql";
+
+constexpr std::array<const char*, 4> migrations = {migration_1, migration_2, migration_3,
+                                                   migration_4};
 static_assert(migrations.size() == Store::schema_version, "Store::schema_version is the count");
 
 static_assert(application_id == 1786209378, "migration_1 writes the application id literally");

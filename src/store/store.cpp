@@ -22,7 +22,7 @@ struct Store::Impl {
   // Declared first so it is closed after every statement is finalized.
   std::unique_ptr<detail::Database> db;
   detail::Statement begin, commit, rollback;
-  detail::Statement upsert_watch, delete_watch, load_watches, purge_finished;
+  detail::Statement upsert_watch, delete_watch, save_polls, load_watches, purge_finished;
   detail::Statement add_outbox, delete_outbox, update_attempt, load_outbox;
   detail::Statement copy_to_dead_letters, load_dead_letters, count_dead_letters;
   detail::Statement upsert_timing_model, load_timing_models;
@@ -93,11 +93,24 @@ std::optional<StoreError> Store::Impl::prepare_statements() {
        "next_poll_at = ?13, expected_end = ?14, last_error = ?15, last_job_json = ?16, "
        "abandon_reason = ?17, final_event = ?18, finished_at = ?19, api = ?20, job_type = ?21"},
       {&Impl::delete_watch, "DELETE FROM watches WHERE project_id = ?1 AND job_id = ?2"},
+      {&Impl::save_polls,
+       "INSERT INTO watch_polls (project_id, job_id, polls, last_poll_at, next_poll_at, "
+       "expected_end, last_error) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS (SELECT 1 "
+       "FROM watches WHERE project_id = ?1 AND job_id = ?2) ON CONFLICT (project_id, job_id) "
+       "DO UPDATE SET polls = ?3, last_poll_at = ?4, next_poll_at = ?5, expected_end = ?6, "
+       "last_error = ?7"},
+      // A watch_polls row is newer than the row's own copy (schema.cpp).
       {&Impl::load_watches,
-       "SELECT project_id, job_id, labels, submitter, created_at, deadline_at, state, track, "
-       "subjobs_total, subjobs_done, polls, last_poll_at, next_poll_at, expected_end, "
-       "last_error, last_job_json, abandon_reason, final_event, finished_at, api, job_type "
-       "FROM watches ORDER BY created_at, project_id, job_id"},
+       "SELECT w.project_id, w.job_id, labels, submitter, created_at, deadline_at, state, track, "
+       "subjobs_total, subjobs_done, "
+       "CASE WHEN p.job_id IS NULL THEN w.polls ELSE p.polls END, "
+       "CASE WHEN p.job_id IS NULL THEN w.last_poll_at ELSE p.last_poll_at END, "
+       "CASE WHEN p.job_id IS NULL THEN w.next_poll_at ELSE p.next_poll_at END, "
+       "CASE WHEN p.job_id IS NULL THEN w.expected_end ELSE p.expected_end END, "
+       "CASE WHEN p.job_id IS NULL THEN w.last_error ELSE p.last_error END, "
+       "last_job_json, abandon_reason, final_event, finished_at, api, job_type "
+       "FROM watches w LEFT JOIN watch_polls p ON p.project_id = w.project_id AND "
+       "p.job_id = w.job_id ORDER BY created_at, w.project_id, w.job_id"},
       {&Impl::purge_finished,
        "DELETE FROM watches WHERE finished_at IS NOT NULL AND finished_at < ?1"},
       {&Impl::add_outbox,
@@ -222,6 +235,20 @@ void Batch::upsert_watch(const StoredWatch& w) {
   use->bind(19, to_ms(w.finished_at));
   use->bind(20, model::api_name(w.api));
   use->bind(21, w.job_type);
+  if (auto error = run(*impl.db, *use, "write to")) fail(std::move(*error));
+}
+
+void Batch::save_polls(const WatchPolls& p) {
+  if (failed()) return;
+  auto& impl = *store_.impl_;
+  Use use(impl.save_polls);
+  use->bind(1, p.job.project_id);
+  use->bind(2, p.job.job_id);
+  use->bind(3, static_cast<std::int64_t>(p.polls));
+  use->bind(4, to_ms(p.last_poll_at));
+  use->bind(5, to_ms(p.next_poll_at));
+  use->bind(6, to_ms(p.expected_end));
+  use->bind(7, p.last_error);
   if (auto error = run(*impl.db, *use, "write to")) fail(std::move(*error));
 }
 

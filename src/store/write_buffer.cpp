@@ -32,6 +32,11 @@ void WriteBuffer::delete_watch(watch::JobRef job) {
   push_watch_op(key, Delete{std::move(job)});
 }
 
+void WriteBuffer::save_polls(WatchPolls polls) {
+  ops_.emplace_back(std::move(polls));
+  ++writes_;
+}
+
 void WriteBuffer::add_outbox(OutboxRow row) {
   ops_.emplace_back(std::move(row));
   ++writes_;
@@ -84,6 +89,8 @@ std::optional<StoreError> WriteBuffer::flush(Store& store) {
                 batch.upsert_watch(item);
               } else if constexpr (std::is_same_v<T, Delete>) {
                 batch.delete_watch(item.job);
+              } else if constexpr (std::is_same_v<T, WatchPolls>) {
+                batch.save_polls(item);
               } else if constexpr (std::is_same_v<T, OutboxRow>) {
                 batch.add_outbox(item);
               } else if constexpr (std::is_same_v<T, Delivered>) {

@@ -282,7 +282,14 @@ void Engine::reconfigure(const config::Config& config) {
 void Engine::checkpoint() {
   Impl& s = *impl_;
   if (!s.journal) return;
-  s.table.for_each([&](const Watch& w) { s.journal->record_change(w, {}, std::nullopt); });
+  std::vector<const Watch*> unsaved;
+  s.table.for_each_index([&](WatchTable::Index i) {
+    Watch& w = s.table.at(i);
+    if (!w.polls_unsaved) return;
+    w.polls_unsaved = false;
+    unsaved.push_back(&w);
+  });
+  if (!unsaved.empty()) s.journal->record_polls(unsaved);
 }
 
 void Engine::stop() {

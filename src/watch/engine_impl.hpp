@@ -328,12 +328,15 @@ struct Engine::Impl {
     Watch& w = table.at(index);
     w.due = loop.now() + gap;
     w.next_poll_at = loop.wall_now() + gap;
+    w.polls_unsaved = true;
     due.push({w.due, index, w.generation});
   }
 
   void record(Index index, const std::vector<Event>& events,
               const std::optional<TimingUpdate>& learned = std::nullopt) {
-    if (journal) journal->record_change(table.at(index), events, learned);
+    Watch& w = table.at(index);
+    w.polls_unsaved = false;
+    if (journal) journal->record_change(w, events, learned);
   }
 
   // SPEC §7: a job whose success the daemon saw teaches its key's model how

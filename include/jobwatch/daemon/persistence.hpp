@@ -26,6 +26,7 @@ class Persistence final : public watch::Journal, public sinks::DeliveryObserver 
   std::optional<std::string> record_new(const std::vector<const watch::Watch*>& watches) override;
   void record_change(const watch::Watch& watch, const std::vector<watch::Event>& events,
                      const std::optional<watch::TimingUpdate>& learned) override;
+  void record_polls(const std::vector<const watch::Watch*>& watches) override;
   void record_removed(const watch::JobRef& job) override;
 
   // sinks::DeliveryObserver

@@ -90,6 +90,18 @@ struct TimingModelRow {
 StoredWatch to_stored(const watch::Watch& watch);
 watch::Watch to_watch(const StoredWatch& stored);
 
+// A watch's poll bookkeeping, what polls change without a transition.
+struct WatchPolls {
+  watch::JobRef job;
+  std::uint64_t polls = 0;
+  std::optional<model::WallTime> last_poll_at;
+  std::optional<model::WallTime> next_poll_at;
+  std::optional<model::WallTime> expected_end;
+  std::string last_error;
+  friend bool operator==(const WatchPolls&, const WatchPolls&) = default;
+};
+WatchPolls polls_of(const watch::Watch& watch);
+
 // A fresh outbox row for `event` owed to `sink`, due at once.
 OutboxRow outbox_row(const watch::Event& event, std::string sink, model::WallTime now);
 

@@ -30,6 +30,10 @@ class Batch {
   // Inserts or replaces the watch with the same (project_id, job_id).
   void upsert_watch(const StoredWatch& watch);
   void delete_watch(const watch::JobRef& job);
+  // Only a watch's poll bookkeeping (the shutdown checkpoint): kept apart
+  // from its row, which load_watches() reads it over until the row is
+  // written again. Nothing happens when the watch is not stored.
+  void save_polls(const WatchPolls& polls);
   // Idempotent: when (event_id, sink) is already owed, that row (and its
   // retry state) is kept as it is.
   void add_outbox(const OutboxRow& row);
@@ -58,7 +62,7 @@ class Batch {
 class Store {
  public:
   static constexpr std::string_view file_name = "jobwatch.db";
-  static constexpr int schema_version = 3;
+  static constexpr int schema_version = 4;
 
   // Opens (creating `dir`, mode 0750, and the file when missing) and migrates
   // the schema. A damaged or foreign file, one made by a newer jobwatch, or

@@ -28,6 +28,9 @@ class WriteBuffer {
   void upsert_watch(StoredWatch watch);
   void delete_watch(watch::JobRef job);
   // The rest are written in the order given (see Batch for their meaning).
+  // A watch's poll bookkeeping supersedes no buffered write of the watch; a
+  // later whole-row write supersedes it, in the store.
+  void save_polls(WatchPolls polls);
   void add_outbox(OutboxRow row);
   void mark_delivered(std::string event_id, std::string sink);
   void update_attempt(std::string event_id, std::string sink, std::uint32_t attempts,
@@ -68,8 +71,8 @@ class WriteBuffer {
     model::WallTime failed_at;
   };
   // monostate: a watch write superseded by a later one.
-  using Op = std::variant<std::monostate, StoredWatch, Delete, OutboxRow, Delivered, Attempt, Dead,
-                          TimingModelRow>;
+  using Op = std::variant<std::monostate, StoredWatch, Delete, WatchPolls, OutboxRow, Delivered,
+                          Attempt, Dead, TimingModelRow>;
 
   void push_watch_op(const watch::JobRef& job, Op op);
 

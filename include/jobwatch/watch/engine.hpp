@@ -139,8 +139,9 @@ class Engine {
   void reconfigure(const config::Config& config);
   // Stops issuing polls; answers still in flight are dropped.
   void stop();
-  // Hands every watch to the journal once more (shutdown), so bookkeeping
-  // that is not written on each poll (poll counts, last poll, last error)
+  // Hands the poll bookkeeping of every watch polled or rescheduled since
+  // the journal last had it to the journal (shutdown), so what is not
+  // written on each poll (poll counts, last and next poll, last error)
   // survives a clean restart too.
   void checkpoint();
 

@@ -29,6 +29,12 @@ class Journal {
   virtual void record_change(const Watch& watch, const std::vector<Event>& events,
                              const std::optional<TimingUpdate>& learned) = 0;
 
+  // Only the poll bookkeeping of these watches (polls, last and next poll,
+  // expected end, last error), which polls change without a transition:
+  // the shutdown checkpoint, so it survives a clean restart. Small writes,
+  // not whole watches.
+  virtual void record_polls(const std::vector<const Watch*>& watches) = 0;
+
   // A watch was cancelled, or outlived state.retention after finishing.
   virtual void record_removed(const JobRef& job) = 0;
 };

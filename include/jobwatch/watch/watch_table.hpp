@@ -51,6 +51,9 @@ struct Watch {
   std::uint16_t backoff_step = 0;
   bool seen = false;       // a 200 has come at least once
   bool in_flight = false;  // a poll is out
+  // Polls, last/next poll, estimate or last error changed since the journal
+  // last had this watch: what the shutdown checkpoint writes.
+  bool polls_unsaved = false;
   // Bumped on cancel and re-use of the slot, so stale heap entries and late
   // answers for a previous occupant are recognised and dropped.
   std::uint32_t generation = 0;

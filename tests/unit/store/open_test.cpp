@@ -18,13 +18,13 @@ TEST(StoreOpen, FreshDatabaseGetsTheLatestSchemaVersion) {
     ASSERT_TRUE(store);
     EXPECT_EQ(store->path(), dir.db_path());
   }
-  EXPECT_EQ(raw_int(dir.db_path(), "PRAGMA user_version"), 3);
-  EXPECT_EQ(Store::schema_version, 3);
+  EXPECT_EQ(raw_int(dir.db_path(), "PRAGMA user_version"), 4);
+  EXPECT_EQ(Store::schema_version, 4);
   EXPECT_EQ(raw_text(dir.db_path(), "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(raw_int(dir.db_path(),
                     "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
-                    "('watches', 'outbox', 'dead_letters', 'timing_models')"),
-            4);
+                    "('watches', 'outbox', 'dead_letters', 'timing_models', 'watch_polls')"),
+            5);
 }
 
 TEST(StoreOpen, CreatesTheMissingDirectoryWithMode0750) {
@@ -75,8 +75,9 @@ TEST(StoreOpen, SchemaOneWatchesBecomeAppV1) {
   }
   // Back to what schema 1 was: no api or job_type column.
   raw_exec(dir.db_path(),
-           "ALTER TABLE watches DROP COLUMN api; ALTER TABLE watches DROP COLUMN job_type; "
-           "DROP TABLE timing_models; PRAGMA user_version = 1");
+           std::string(kDropSchemaFour) +
+               "ALTER TABLE watches DROP COLUMN api; ALTER TABLE watches DROP COLUMN job_type; "
+               "DROP TABLE timing_models; PRAGMA user_version = 1");
   auto store = open_ok(dir.path());
   ASSERT_TRUE(store);
   EXPECT_EQ(raw_int(dir.db_path(), "PRAGMA user_version"), Store::schema_version);

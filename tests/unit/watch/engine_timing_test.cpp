@@ -42,9 +42,13 @@ class RecordingJournal final : public Journal {
     for (const Event& e : events) change.events.push_back(e.type);
     changes.push_back(std::move(change));
   }
+  void record_polls(const std::vector<const Watch*>& watches) override {
+    for (const Watch* w : watches) polls_saved.push_back(w->job.job_id);
+  }
   void record_removed(const JobRef&) override {}
 
   std::vector<Change> changes;
+  std::vector<std::string> polls_saved;
 };
 
 class EngineTimingTest : public EngineFixture {
@@ -98,6 +102,22 @@ TEST_F(EngineTimingTest, FailedJobsTeachNothing) {
   ASSERT_TRUE(run_until_finished({"j1"}));
   EXPECT_FALSE(model_of());
   for (const auto& change : journal_.changes) EXPECT_FALSE(change.learned);
+}
+
+TEST_F(EngineTimingTest, TheCheckpointSavesThePollsOfWatchesPolledSinceTheirLastRecord) {
+  api_.script("done", [](int) { return job_answer("done", 1); });
+  api_.script("running", [](int) { return job_answer("running", 3); });
+  make_engine();
+  watch({"done", "running"});
+  ASSERT_TRUE(run_until_finished({"done"}));
+  ASSERT_TRUE(run_until([&] { return api_.fetches("running") >= 3; }));
+  engine_->checkpoint();
+  // The finished watch's last record holds everything; the running one has
+  // been polled since its last (its first answer's) record.
+  EXPECT_EQ(journal_.polls_saved, std::vector<std::string>{"running"});
+  journal_.polls_saved.clear();
+  engine_->checkpoint();  // nothing polled since
+  EXPECT_TRUE(journal_.polls_saved.empty());
 }
 
 TEST_F(EngineTimingTest, NoTimesOrNoEndSeenTeachNothing) {
