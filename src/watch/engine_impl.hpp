@@ -174,10 +174,11 @@ struct Engine::Impl {
     if (order == PollOrder::priority) rank_if_binding(now, slots);
     while (slots > 0 && !ready.empty()) {
       const DueQueue::Entry entry = ready.front();
-      if (is_current(entry) && !limiter.try_acquire(now)) break;
+      const bool current = is_current(entry);
+      if (current && !limiter.try_acquire(now)) break;
       ready.pop_front();
       if (ranked > 0) --ranked;
-      if (!is_current(entry)) continue;
+      if (!current) continue;
       start_poll(entry.index);
       --slots;
     }
