@@ -42,9 +42,18 @@ void Connection::start() {
   do_read();
 }
 
+void Connection::enter(Phase next) {
+  if (next > phase_) phase_ = next;
+}
+
+void Connection::settle() {
+  if (phase_ == Phase::closed || writing_ || !out_.empty()) return;
+  if (phase_ == Phase::closing || (phase_ == Phase::peer_done && idle())) close();
+}
+
 void Connection::close() {
-  if (closed_) return;
-  closed_ = true;
+  if (phase_ == Phase::closed) return;
+  phase_ = Phase::closed;
   call_.reset();  // ends a running Wait/Follow: unsubscribes from the engine
   idle_timer_.cancel();
   boost::system::error_code ignored;
@@ -61,7 +70,7 @@ void Connection::close_later() {
 }
 
 void Connection::do_read() {
-  if (reading_ || closed_ || eof_ || close_after_write_) return;
+  if (reading_ || phase_ != Phase::open) return;
   // Back-pressure: a client pipelining faster than we answer is not read
   // further until the buffered calls are consumed.
   if (framer_.buffered() > limits_.max_message + read_buffer_.size()) return;
@@ -74,17 +83,16 @@ void Connection::do_read() {
 
 void Connection::on_read(boost::system::error_code ec, std::size_t n) {
   reading_ = false;
-  if (closed_) return;
+  if (phase_ == Phase::closed) return;
   if (ec) {
     if (ec != asio::error::eof) spdlog::debug("control: read failed: {}", ec.message());
-    eof_ = true;
+    enter(Phase::peer_done);
     // A client gone in the middle of Wait/Follow: stop streaming to nobody.
     if (call_ || in_call_ || ec != asio::error::eof) {
       close();
       return;
     }
     process();  // answer what was sent before the half-close
-    if (idle() && !writing_) close();
     return;
   }
   framer_.feed(std::string_view(read_buffer_.data(), n));
@@ -93,7 +101,7 @@ void Connection::on_read(boost::system::error_code ec, std::size_t n) {
 }
 
 void Connection::process() {
-  while (!closed_ && !close_after_write_ && idle()) {
+  while ((phase_ == Phase::open || phase_ == Phase::peer_done) && idle()) {
     auto next = framer_.next();
     if (std::holds_alternative<VarlinkFramer::NeedMore>(next)) break;
     if (std::holds_alternative<VarlinkFramer::Oversize>(next)) {
@@ -107,7 +115,7 @@ void Connection::process() {
     }
     start_call(std::move(std::get<Call>(parsed)));
   }
-  if (eof_ && idle() && !writing_ && out_.empty()) close();
+  settle();
 }
 
 void Connection::fail(std::string_view reason) {
@@ -115,8 +123,8 @@ void Connection::fail(std::string_view reason) {
   service_.protocol_error(reply.error);
   spdlog::debug("control: closing connection of uid {}: {}", peer_.uid, reason);
   send(encode(reply));
-  close_after_write_ = true;
-  if (!writing_ && out_.empty()) close();
+  enter(Phase::closing);
+  settle();
 }
 
 void Connection::start_call(Call call) {
@@ -127,7 +135,7 @@ void Connection::start_call(Call call) {
   std::weak_ptr<Connection> weak = weak_from_this();
   auto handle = service_.call(call, peer_, [weak, oneway](Reply reply) {
     auto self = weak.lock();
-    if (!self || self->closed_ || !self->in_call_) return;
+    if (!self || self->phase_ == Phase::closed || !self->in_call_) return;
     if (!oneway) self->send(encode(reply));
     if (!reply.continues) self->call_finished();
   });
@@ -147,7 +155,7 @@ void Connection::call_finished() {
   asio::post(socket_.get_executor(),
              [self = shared_from_this(), retired = std::move(retired)]() mutable {
                retired.reset();
-               if (self->closed_) return;
+               if (self->phase_ == Phase::closed) return;
                self->arm_idle();
                self->process();
                self->do_read();
@@ -155,10 +163,10 @@ void Connection::call_finished() {
 }
 
 void Connection::send(std::string bytes) {
-  if (closed_) return;
+  if (phase_ == Phase::closed) return;
   if (out_bytes_ > 0 && out_bytes_ + bytes.size() > limits_.max_pending_output) {
     spdlog::warn("control: client (uid {}) does not read its replies; closing", peer_.uid);
-    close_after_write_ = true;
+    enter(Phase::closing);
     close_later();
     return;
   }
@@ -168,7 +176,7 @@ void Connection::send(std::string bytes) {
 }
 
 void Connection::do_write() {
-  if (writing_ || closed_ || out_.empty()) return;
+  if (writing_ || phase_ == Phase::closed || out_.empty()) return;
   writing_ = true;
   in_flight_.assign(std::make_move_iterator(out_.begin()), std::make_move_iterator(out_.end()));
   out_.clear();
@@ -178,7 +186,7 @@ void Connection::do_write() {
   asio::async_write(socket_, buffers,
                     [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
                       self->writing_ = false;
-                      if (self->closed_) return;
+                      if (self->phase_ == Phase::closed) return;
                       self->out_bytes_ -= n;
                       self->in_flight_.clear();
                       if (ec) {
@@ -188,19 +196,20 @@ void Connection::do_write() {
                       }
                       if (!self->out_.empty()) {
                         self->do_write();
-                      } else if (self->close_after_write_ || (self->eof_ && self->idle())) {
-                        self->close();
+                      } else {
+                        self->settle();
                       }
                     });
 }
 
 void Connection::arm_idle() {
-  if (closed_ || !idle()) return;
+  if (phase_ == Phase::closed || !idle()) return;
   const auto generation = ++idle_generation_;
   idle_timer_.expires_after(limits_.idle_timeout);
   idle_timer_.async_wait([weak = weak_from_this(), generation](boost::system::error_code ec) {
     auto self = weak.lock();
-    if (!self || ec || self->closed_ || generation != self->idle_generation_ || !self->idle())
+    if (!self || ec || self->phase_ == Phase::closed || generation != self->idle_generation_ ||
+        !self->idle())
       return;
     spdlog::debug("control: closing idle connection of uid {}", self->peer_.uid);
     self->close();

@@ -33,7 +33,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Connection(Socket socket, Service& service, const ConnectionLimits& limits, ClosedFn on_closed);
   void start();
   // Idempotent; afterwards the connection touches neither the service nor
-  // the server again (its pending handlers only see closed_).
+  // the server again (its pending handlers only see Phase::closed).
   void close();
 
  private:
@@ -49,6 +49,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close_later();
   bool idle() const { return !in_call_ && !call_; }
 
+  // Where the connection is in its life; it only moves forward.
+  enum class Phase : std::uint8_t {
+    open,       // reading calls and answering them
+    peer_done,  // the peer half-closed: answer what it sent, then close
+    closing,    // a fatal protocol error or a reader too slow: flush, then close
+    closed,     // the socket is closed; pending handlers only return
+  };
+  void enter(Phase next);
+  // The one place the connection closes on its own: once everything owed
+  // is written, in `closing`, or in `peer_done` with no call left.
+  void settle();
+
   Socket socket_;
   Service& service_;
   ConnectionLimits limits_;
@@ -62,12 +74,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::vector<std::string> in_flight_;
   std::size_t out_bytes_ = 0;
   std::unique_ptr<ActiveCall> call_;
+  Phase phase_ = Phase::open;
   bool in_call_ = false;
+  // An async read or write is out (each at most one at a time).
   bool reading_ = false;
   bool writing_ = false;
-  bool eof_ = false;
-  bool close_after_write_ = false;
-  bool closed_ = false;
 };
 
 }  // namespace jobwatch::control
