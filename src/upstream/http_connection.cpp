@@ -87,8 +87,8 @@ void Connection::start(PendingRequest pending) {
 
   deadline_ = std::chrono::steady_clock::now() + pool_->options.request_timeout;
   retried_ = false;
-  reused_ = connected_;
-  if (connected_) {
+  reused_ = stage_ == Stage::open;
+  if (stage_ == Stage::open) {
     write();
   } else {
     connect();
@@ -104,13 +104,17 @@ bool Connection::quiet() {
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
+void Connection::enter(Stage next) {
+  if (stage_ != Stage::abandoned) stage_ = next;
+}
+
 void Connection::close() {
-  connected_ = false;
+  enter(Stage::unconnected);
   if (tcp_ || tls_) lowest().close();
 }
 
 void Connection::abandon() {
-  abandoned_ = true;
+  enter(Stage::abandoned);
   done_ = nullptr;
   resolver_.cancel();
   resolve_timer_.cancel();
@@ -127,7 +131,7 @@ void Connection::connect() {
     tls_.reset();
     tcp_.emplace(pool_->executor);
   }
-  connected_ = false;
+  enter(Stage::connecting);
   host_mismatch_ = false;
   buffer_.clear();
   lowest().expires_at(deadline_);
@@ -144,11 +148,11 @@ void Connection::connect() {
   }
   // The resolver is outside the tcp_stream, so its share of the deadline
   // needs a timer of its own.
-  resolving_ = true;
+  enter(Stage::resolving);
   resolve_timed_out_ = false;
   resolve_timer_.expires_at(deadline_);
   resolve_timer_.async_wait([self = shared_from_this()](error_code ec) {
-    if (!ec && self->resolving_) {
+    if (!ec && self->stage_ == Stage::resolving) {
       self->resolve_timed_out_ = true;
       self->resolver_.cancel();
     }
@@ -161,9 +165,9 @@ void Connection::connect() {
 }
 
 void Connection::on_resolved(const error_code& ec, const tcp::resolver::results_type& results) {
-  resolving_ = false;
+  if (stage_ == Stage::abandoned) return;
+  enter(Stage::connecting);
   resolve_timer_.cancel();
-  if (abandoned_) return;
   if (resolve_timed_out_) return fail(beast::error::timeout, Phase::resolve);
   if (ec) return fail(ec, Phase::resolve);
   lowest().async_connect(results, [self = shared_from_this()](error_code ec, const tcp::endpoint&) {
@@ -172,7 +176,7 @@ void Connection::on_resolved(const error_code& ec, const tcp::resolver::results_
 }
 
 void Connection::on_connected(const error_code& ec) {
-  if (abandoned_) return;
+  if (stage_ == Stage::abandoned) return;
   if (ec) return fail(ec, Phase::connect);
   error_code ignored;
   lowest().socket().set_option(tcp::no_delay(true), ignored);
@@ -190,7 +194,7 @@ void Connection::open_tunnel() {
 void Connection::on_tunnel_written(const error_code& ec) {
   OPENSSL_cleanse(tunnel_request_.data(), tunnel_request_.size());
   tunnel_request_.clear();
-  if (abandoned_) return;
+  if (stage_ == Stage::abandoned) return;
   if (ec) return fail(ec, Phase::tunnel);
   tunnel_parser_.emplace();
   // A 2xx to CONNECT has no body whatever its headers say (RFC 9110 §9.3.6);
@@ -202,7 +206,7 @@ void Connection::on_tunnel_written(const error_code& ec) {
 }
 
 void Connection::on_tunnel_answer(const error_code& ec) {
-  if (abandoned_) return;
+  if (stage_ == Stage::abandoned) return;
   if (ec) return fail(ec, Phase::tunnel);
   const auto& answer = tunnel_parser_->get();
   auto refusal =
@@ -225,7 +229,7 @@ void Connection::on_tunnel_answer(const error_code& ec) {
 
 void Connection::on_tunnel_ready() {
   if (!tls_) {
-    connected_ = true;
+    enter(Stage::open);
     return write();
   }
   SSL* ssl = tls_->native_handle();
@@ -246,9 +250,9 @@ void Connection::on_tunnel_ready() {
 }
 
 void Connection::on_handshake(const error_code& ec) {
-  if (abandoned_) return;
+  if (stage_ == Stage::abandoned) return;
   if (ec) return fail(ec, Phase::handshake);
-  connected_ = true;
+  enter(Stage::open);
   write();
 }
 
@@ -265,7 +269,7 @@ void Connection::write() {
 }
 
 void Connection::on_written(const error_code& ec) {
-  if (abandoned_) return;
+  if (stage_ == Stage::abandoned) return;
   if (ec) {
     if (may_retry(ec)) return retry_on_fresh_connection();
     return fail(ec, Phase::write);
@@ -278,7 +282,7 @@ void Connection::on_written(const error_code& ec) {
 }
 
 void Connection::on_read(const error_code& ec) {
-  if (abandoned_) return;
+  if (stage_ == Stage::abandoned) return;
   if (ec) {
     if (may_retry(ec)) return retry_on_fresh_connection();
     return fail(ec, Phase::read);

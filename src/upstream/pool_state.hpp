@@ -13,6 +13,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -84,7 +85,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void abandon();
 
  private:
+  // The step a request failed in, for the error's words.
   enum class Phase { resolve, connect, tunnel, handshake, write, read };
+  // Where the connection is in its life. Only `open` carries requests;
+  // `abandoned` is final (the pool is gone) and every handler returns.
+  enum class Stage : std::uint8_t {
+    unconnected,  // no socket yet, or closed
+    resolving,    // the name lookup is out (its timer may cut it short)
+    connecting,   // TCP, then the proxy tunnel and the TLS handshake
+    open,         // TCP (and TLS) up: a request can be written
+    abandoned,
+  };
+  // The one place the stage changes; `abandoned` is never left.
+  void enter(Stage next);
   using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
 
   boost::beast::tcp_stream& lowest();
@@ -130,13 +143,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<boost::beast::http::response_parser<boost::beast::http::empty_body>> tunnel_parser_;
   HttpPool::Callback done_;
   std::chrono::steady_clock::time_point deadline_;
-  bool connected_ = false;  // TCP (and TLS) is up: a request can be written
-  bool reused_ = false;     // this request runs on a connection that served one before
-  bool retried_ = false;    // already moved to a fresh connection once
-  bool resolving_ = false;
-  bool resolve_timed_out_ = false;
-  bool host_mismatch_ = false;
-  bool abandoned_ = false;
+  Stage stage_ = Stage::unconnected;
+  // Facts about the request in hand, not stages.
+  bool reused_ = false;             // it runs on a connection that served one before
+  bool retried_ = false;            // already moved to a fresh connection once
+  bool resolve_timed_out_ = false;  // the resolver was cancelled by its timer
+  bool host_mismatch_ = false;      // the certificate named another host
 };
 
 }  // namespace jobwatch::upstream::detail
