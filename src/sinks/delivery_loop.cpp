@@ -47,43 +47,43 @@ void DeliveryLoop::reopen() {
   sink_->reopen();
   // A file that could not be opened or written may work now (new file,
   // space freed); do not make it sit out the rest of its backoff.
-  if (waiting_ && sink_->type() == config::SinkType::file) timer_.cancel();
+  if (activity_ == Activity::waiting && sink_->type() == config::SinkType::file) timer_.cancel();
 }
 
 void DeliveryLoop::pause() {
-  paused_ = true;
+  if (mode_ == Mode::running) mode_ = Mode::paused;
 }
 
 void DeliveryLoop::resume() {
-  paused_ = false;
+  if (mode_ == Mode::paused) mode_ = Mode::running;
   schedule_pump();
 }
 
 void DeliveryLoop::stop() {
-  stopped_ = true;
+  mode_ = Mode::stopped;
   timer_.cancel();
   sink_->stop();
 }
 
 void DeliveryLoop::schedule_pump() {
-  if (stopped_ || paused_ || pump_posted_ || in_flight_ || waiting_ || queue_.empty()) return;
-  pump_posted_ = true;
+  if (mode_ != Mode::running || activity_ != Activity::idle || queue_.empty()) return;
+  activity_ = Activity::posted;
   // Posting (rather than delivering now) keeps submit() cheap and lets a
   // burst of submits in one loop turn go out as one batch.
   boost::asio::post(sink_->executor(), [weak = weak_from_this()] {
     if (auto self = weak.lock()) {
-      self->pump_posted_ = false;
+      if (self->activity_ == Activity::posted) self->activity_ = Activity::idle;
       self->pump();
     }
   });
 }
 
 void DeliveryLoop::pump() {
-  if (stopped_ || paused_ || in_flight_ || waiting_ || queue_.empty()) return;
+  if (mode_ != Mode::running || activity_ != Activity::idle || queue_.empty()) return;
   const auto count = std::min(queue_.size(), std::max<std::size_t>(sink_->max_batch(), 1));
   batch_.clear();
   for (std::size_t i = 0; i < count; ++i) batch_.push_back(queue_[i].event.get());
-  in_flight_ = true;
+  activity_ = Activity::delivering;
   // The queue keeps the events alive until on_results pops them.
   sink_->deliver_batch(batch_,
                        [weak = weak_from_this(), count](std::vector<DeliveryResult> results) {
@@ -92,9 +92,9 @@ void DeliveryLoop::pump() {
 }
 
 void DeliveryLoop::on_results(std::size_t attempted, std::vector<DeliveryResult> results) {
-  in_flight_ = false;
+  activity_ = Activity::idle;
   batch_.clear();
-  if (stopped_) return;
+  if (mode_ == Mode::stopped) return;
   if (results.empty()) {
     results.push_back(DeliveryResult::retry("sink attempted nothing"));
   }
@@ -120,7 +120,7 @@ void DeliveryLoop::on_results(std::size_t attempted, std::vector<DeliveryResult>
       const auto done = pop_head();
       if (observer_) observer_->delivered(*done.event, sink_->name());
     }
-    if (stopped_) return;  // the observer may have stopped the dispatcher
+    if (mode_ == Mode::stopped) return;  // the observer may have stopped the dispatcher
   }
   schedule_pump();
 }
@@ -133,7 +133,7 @@ bool DeliveryLoop::retry_head(DeliveryResult result, steady_clock::time_point no
   if (age >= max_age_) {
     settle_head_dead("gave up after " + std::to_string(head.attempts) +
                      " attempts (max_age): " + result.error);
-    if (!stopped_) expire_followers(result.error, now);
+    if (mode_ != Mode::stopped) expire_followers(result.error, now);
     return false;
   }
   const double jitter = policy_->jitter();
@@ -156,14 +156,14 @@ bool DeliveryLoop::retry_head(DeliveryResult result, steady_clock::time_point no
     const auto event = head.event;  // the observer may queue more; keep ours
     observer_->attempt_failed(*event, sink_->name(), queue_.front().attempts,
                               policy_->wall_now() + delay, result.error);
-    if (stopped_) return true;
+    if (mode_ == Mode::stopped) return true;
   }
-  waiting_ = true;
+  activity_ = Activity::waiting;
   timer_.expires_after(delay);
   timer_.async_wait([weak = weak_from_this()](const boost::system::error_code&) {
     // Cancelled by reopen() (retry now) or stop(), or simply due.
     if (auto self = weak.lock()) {
-      self->waiting_ = false;
+      if (self->activity_ == Activity::waiting) self->activity_ = Activity::idle;
       self->pump();
     }
   });
@@ -174,7 +174,7 @@ void DeliveryLoop::expire_followers(const std::string& error, steady_clock::time
   // Events queued behind a head that outlived max_age while the sink kept
   // failing (typically owed ones restored after a long outage) are as old:
   // one failed attempt settles them all, instead of one attempt each.
-  while (!stopped_ && !queue_.empty() && now - queue_.front().enqueued >= max_age_) {
+  while (mode_ != Mode::stopped && !queue_.empty() && now - queue_.front().enqueued >= max_age_) {
     settle_head_dead("expired (max_age) while the sink was failing: " + error);
   }
 }
@@ -204,7 +204,7 @@ boost::json::object DeliveryLoop::stats() const {
   out["delivered"] = delivered_;
   out["pending"] = queue_.size();
   out["in_flight"] = in_flight();
-  out["retrying"] = waiting_ ? 1 : 0;
+  out["retrying"] = activity_ == Activity::waiting ? 1 : 0;
   out["retries"] = retries_;
   out["dead_lettered"] = dead_lettered_;
   if (last_error_.empty()) {

@@ -74,7 +74,9 @@ class DeliveryLoop : public std::enable_shared_from_this<DeliveryLoop> {
   const Sink& sink() const { return *sink_; }
   std::size_t pending() const { return queue_.size(); }
   // Deliveries handed to the sink and not answered yet (0 once stopped).
-  std::size_t in_flight() const { return in_flight_ && !stopped_ ? batch_.size() : 0; }
+  std::size_t in_flight() const {
+    return activity_ == Activity::delivering && mode_ != Mode::stopped ? batch_.size() : 0;
+  }
   // {type, delivered, pending, in_flight, retrying, retries, dead_lettered, last_error}
   boost::json::object stats() const;
 
@@ -100,11 +102,18 @@ class DeliveryLoop : public std::enable_shared_from_this<DeliveryLoop> {
   std::deque<Delivery> queue_;
   std::unordered_set<std::string> queued_ids_;  // event ids in queue_
   std::vector<const watch::Event*> batch_;      // the heads handed to the sink
-  bool in_flight_ = false;
-  bool pump_posted_ = false;
-  bool waiting_ = false;  // the retry timer is armed
-  bool paused_ = false;
-  bool stopped_ = false;
+  // Whether the loop may start attempts: paused by a reload swapping sinks,
+  // stopped for good at shutdown.
+  enum class Mode : std::uint8_t { running, paused, stopped };
+  // What the loop is doing; one at a time, and only `idle` starts a batch.
+  enum class Activity : std::uint8_t {
+    idle,
+    posted,      // a pump is posted (a burst of pushes goes out as one batch)
+    delivering,  // batch_ is with the sink
+    waiting,     // the retry timer is armed
+  };
+  Mode mode_ = Mode::running;
+  Activity activity_ = Activity::idle;
   bool failing_ = false;  // warned that this sink fails; cleared on success
 
   std::uint64_t delivered_ = 0;
