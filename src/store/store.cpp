@@ -95,10 +95,9 @@ std::optional<StoreError> Store::Impl::prepare_statements() {
       {&Impl::delete_watch, "DELETE FROM watches WHERE project_id = ?1 AND job_id = ?2"},
       {&Impl::save_polls,
        "INSERT INTO watch_polls (project_id, job_id, polls, last_poll_at, next_poll_at, "
-       "expected_end, last_error) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS (SELECT 1 "
-       "FROM watches WHERE project_id = ?1 AND job_id = ?2) ON CONFLICT (project_id, job_id) "
-       "DO UPDATE SET polls = ?3, last_poll_at = ?4, next_poll_at = ?5, expected_end = ?6, "
-       "last_error = ?7"},
+       "expected_end, last_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (project_id, "
+       "job_id) DO UPDATE SET polls = ?3, last_poll_at = ?4, next_poll_at = ?5, "
+       "expected_end = ?6, last_error = ?7"},
       // A watch_polls row is newer than the row's own copy (schema.cpp).
       {&Impl::load_watches,
        "SELECT w.project_id, w.job_id, labels, submitter, created_at, deadline_at, state, track, "

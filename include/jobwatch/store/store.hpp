@@ -32,7 +32,8 @@ class Batch {
   void delete_watch(const watch::JobRef& job);
   // Only a watch's poll bookkeeping (the shutdown checkpoint): kept apart
   // from its row, which load_watches() reads it over until the row is
-  // written again. Nothing happens when the watch is not stored.
+  // written again. For a watch that is not stored it is never read, and a
+  // new watch of that key drops it.
   void save_polls(const WatchPolls& polls);
   // Idempotent: when (event_id, sink) is already owed, that row (and its
   // retry state) is kept as it is.

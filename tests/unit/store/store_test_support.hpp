@@ -159,7 +159,8 @@ inline StoredWatch minimal_watch(std::string project, std::string job, std::int6
 // SQL that takes a current database back to schema 3 (before watch_polls),
 // for tests that rebuild an older schema by hand.
 inline constexpr const char* kDropSchemaFour =
-    "DROP TRIGGER watch_polls_superseded; DROP TRIGGER watch_polls_gone; "
+    "DROP TRIGGER watch_polls_superseded; DROP TRIGGER watch_polls_stale; "
+    "DROP TRIGGER watch_polls_gone; "
     "DROP TABLE watch_polls; ";
 
 }  // namespace jobwatch::store::test

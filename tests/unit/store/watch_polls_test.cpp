@@ -1,7 +1,7 @@
 // Poll bookkeeping saved apart from the watch row (the shutdown
 // checkpoint): it is read over the row's copy, a later write of the row or
-// its deletion drops it, a watch that is not stored gets none, and a
-// schema-3 file gains the table.
+// its deletion drops it, one saved for a watch not stored is never read,
+// and a schema-3 file gains the table.
 #include <functional>
 #include <memory>
 
@@ -88,10 +88,16 @@ TEST_F(StoreWatchPolls, TheyGoWithTheWatch) {
   EXPECT_TRUE(value_of(store->load_watches()).empty());
 }
 
-TEST_F(StoreWatchPolls, AWatchThatIsNotStoredGetsNone) {
-  write([&](Batch& batch) { batch.save_polls(polls_for(minimal_watch("p", "gone", 1000), 3)); });
-  EXPECT_EQ(side_rows(), 0);
+TEST_F(StoreWatchPolls, SavedForAWatchNotStoredTheyAreNeverRead) {
+  const StoredWatch gone = minimal_watch("p", "gone", 1000);
+  write([&](Batch& batch) { batch.save_polls(polls_for(gone, 3)); });
   EXPECT_TRUE(value_of(store->load_watches()).empty());
+  // A new watch of that key starts from its own row, not the stray one.
+  write([&](Batch& batch) { batch.upsert_watch(gone); });
+  EXPECT_EQ(side_rows(), 0);
+  auto loaded = value_of(store->load_watches());
+  ASSERT_EQ(loaded.size(), 1u);
+  EXPECT_EQ(loaded[0], gone);
 }
 
 TEST_F(StoreWatchPolls, TheBufferKeepsThemBehindTheWatchsWrite) {
