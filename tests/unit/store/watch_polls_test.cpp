@@ -25,6 +25,13 @@ class StoreWatchPolls : public ::testing::Test {
     return raw_int(dir.db_path(), "SELECT count(*) FROM watch_polls");
   }
   void write(const std::function<void(Batch&)>& writes) { EXPECT_FALSE(store->write(writes)); }
+  // The store holds `w` alone, as written, with no poll row over it.
+  void expect_only(const StoredWatch& w) {
+    EXPECT_EQ(side_rows(), 0);
+    const auto loaded = value_of(store->load_watches());
+    ASSERT_EQ(loaded.size(), 1u);
+    EXPECT_EQ(loaded[0], w);
+  }
 
   TempDir dir;
   std::unique_ptr<Store> store;
@@ -63,10 +70,7 @@ TEST_F(StoreWatchPolls, AWriteOfTheRowSupersedesThem) {
   w.polls = 12;
   w.state = watch::WatchState::handling;
   write([&](Batch& batch) { batch.upsert_watch(w); });
-  EXPECT_EQ(side_rows(), 0);
-  auto loaded = value_of(store->load_watches());
-  ASSERT_EQ(loaded.size(), 1u);
-  EXPECT_EQ(loaded[0], w);
+  expect_only(w);
 }
 
 TEST_F(StoreWatchPolls, TheyGoWithTheWatch) {
@@ -94,10 +98,7 @@ TEST_F(StoreWatchPolls, SavedForAWatchNotStoredTheyAreNeverRead) {
   EXPECT_TRUE(value_of(store->load_watches()).empty());
   // A new watch of that key starts from its own row, not the stray one.
   write([&](Batch& batch) { batch.upsert_watch(gone); });
-  EXPECT_EQ(side_rows(), 0);
-  auto loaded = value_of(store->load_watches());
-  ASSERT_EQ(loaded.size(), 1u);
-  EXPECT_EQ(loaded[0], gone);
+  expect_only(gone);
 }
 
 TEST_F(StoreWatchPolls, TheBufferKeepsThemBehindTheWatchsWrite) {
