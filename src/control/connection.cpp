@@ -122,7 +122,7 @@ void Connection::fail(std::string_view reason) {
   auto reply = invalid_parameter("message", reason);
   service_.protocol_error(reply.error);
   spdlog::debug("control: closing connection of uid {}: {}", peer_.uid, reason);
-  send(encode(reply));
+  send(reply);
   enter(Phase::closing);
   settle();
 }
@@ -136,7 +136,7 @@ void Connection::start_call(Call call) {
   auto handle = service_.call(call, peer_, [weak, oneway](Reply reply) {
     auto self = weak.lock();
     if (!self || self->phase_ == Phase::closed || !self->in_call_) return;
-    if (!oneway) self->send(encode(reply));
+    if (!oneway) self->send(reply);
     if (!reply.continues) self->call_finished();
   });
   if (!in_call_ || oneway) {
@@ -162,8 +162,16 @@ void Connection::call_finished() {
              });
 }
 
-void Connection::send(std::string bytes) {
+void Connection::send(const Reply& reply) {
   if (phase_ == Phase::closed) return;
+  if (reply.pieces) {
+    // Its bytes count once drawn, one piece at a time, so it never trips
+    // the limit below on its own.
+    out_.push_back(Outgoing{{}, reply.pieces});
+    do_write();
+    return;
+  }
+  std::string bytes = encode(reply);
   if (out_bytes_ > 0 && out_bytes_ + bytes.size() > limits_.max_pending_output) {
     spdlog::warn("control: client (uid {}) does not read its replies; closing", peer_.uid);
     enter(Phase::closing);
@@ -171,15 +179,29 @@ void Connection::send(std::string bytes) {
     return;
   }
   out_bytes_ += bytes.size();
-  out_.push_back(std::move(bytes));
+  out_.push_back(Outgoing{std::move(bytes), nullptr});
   do_write();
 }
 
 void Connection::do_write() {
   if (writing_ || phase_ == Phase::closed || out_.empty()) return;
   writing_ = true;
-  in_flight_.assign(std::make_move_iterator(out_.begin()), std::make_move_iterator(out_.end()));
-  out_.clear();
+  in_flight_.clear();
+  while (!out_.empty()) {
+    Outgoing& head = out_.front();
+    if (!head.pieces) {
+      in_flight_.push_back(std::move(head.bytes));
+      out_.pop_front();
+      continue;
+    }
+    // One piece per write: the next is drawn when this one is out, so a
+    // slow reader holds back the drawing, not the daemon's memory.
+    std::string piece;
+    if (!head.pieces->next(piece)) out_.pop_front();
+    out_bytes_ += piece.size();
+    in_flight_.push_back(std::move(piece));
+    break;
+  }
   std::vector<asio::const_buffer> buffers;
   buffers.reserve(in_flight_.size());
   for (const auto& message : in_flight_) buffers.push_back(asio::buffer(message));

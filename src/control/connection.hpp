@@ -43,7 +43,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void start_call(Call call);
   void call_finished();
   void fail(std::string_view reason);
-  void send(std::string bytes);
+  void send(const Reply& reply);
   void do_write();
   void arm_idle();
   void close_later();
@@ -70,7 +70,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::array<char, 16 * 1024> read_buffer_{};
   boost::asio::steady_timer idle_timer_;
   std::uint64_t idle_generation_ = 0;
-  std::deque<std::string> out_;
+  // A message owed to the peer: its bytes, or the pieces of a large reply
+  // still to be drawn (one per write).
+  struct Outgoing {
+    std::string bytes;
+    std::shared_ptr<ReplyPieces> pieces;
+  };
+  std::deque<Outgoing> out_;
   std::vector<std::string> in_flight_;
   std::size_t out_bytes_ = 0;
   std::unique_ptr<ActiveCall> call_;

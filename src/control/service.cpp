@@ -6,6 +6,7 @@
 #include <array>
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "jobwatch/control/validation.hpp"
 
@@ -38,6 +39,47 @@ constexpr std::array known_methods = {
 json::object job_ref_json(const watch::JobRef& job) {
   return json::object{{"job_id", job.job_id}, {"project_id", job.project_id}};
 }
+
+// List's reply, rendered a piece at a time as the connection writes it:
+// the handles are 8 bytes a watch, and only the watches of the piece being
+// rendered exist as WatchInfo and JSON, so a List of 100k watches neither
+// stalls the loop for its whole length nor leaves the heap grown by the
+// size of a DOM of all of them.
+class WatchListPieces final : public ReplyPieces {
+ public:
+  // About 600 watches a piece.
+  static constexpr std::size_t piece_bytes = 128 * 1024;
+
+  WatchListPieces(const watch::Engine& engine, std::vector<watch::WatchHandle> handles)
+      : engine_(engine), handles_(std::move(handles)) {}
+
+  bool next(std::string& out) override {
+    if (next_ == 0 && !started_) {
+      out += R"({"parameters":{"watches":[)";
+      started_ = true;
+    }
+    const std::size_t limit = out.size() + piece_bytes;
+    while (next_ < handles_.size() && out.size() < limit) {
+      // Gone since the List began (cancelled, retention over): skipped.
+      auto info = engine_.info(handles_[next_++]);
+      if (!info) continue;
+      if (any_written_) out.push_back(',');
+      any_written_ = true;
+      out += json::serialize(watch::to_json(*info));
+    }
+    if (next_ < handles_.size()) return true;
+    out += "]}}";
+    out.push_back('\0');
+    return false;
+  }
+
+ private:
+  const watch::Engine& engine_;
+  std::vector<watch::WatchHandle> handles_;
+  std::size_t next_ = 0;
+  bool started_ = false;
+  bool any_written_ = false;
+};
 
 template <class T>
 Reply* error_of(std::variant<T, Reply>& checked) {
@@ -185,9 +227,9 @@ Reply Service::cancel_call(const json::object& params, const Peer& peer) {
 
 Reply Service::list_call(const json::object& params) {
   if (auto bad = check_known(params, {})) return *bad;
-  json::array watches;
-  for (const auto& info : engine_.list()) watches.push_back(watch::to_json(info));
-  return Reply{{}, json::object{{"watches", std::move(watches)}}, false};
+  Reply reply;
+  reply.pieces = std::make_shared<WatchListPieces>(engine_, engine_.handles());
+  return reply;
 }
 
 Reply Service::show_call(const json::object& params) {

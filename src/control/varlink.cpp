@@ -79,6 +79,12 @@ std::variant<Call, ParseFailure> parse_call(std::string_view message) {
 }
 
 std::string encode(const Reply& reply) {
+  if (reply.pieces) {
+    std::string out;
+    while (reply.pieces->next(out)) {
+    }
+    return out;
+  }
   json::object message;
   if (!reply.error.empty()) message["error"] = reply.error;
   message["parameters"] = reply.parameters;

@@ -149,8 +149,8 @@ bool Daemon::restore_state() {
   if (auto* error = std::get_if<store::StoreError>(&watches)) return fail_state(*error);
   std::vector<watch::Watch> restored;
   restored.reserve(std::get<0>(watches).size());
-  for (const store::StoredWatch& stored : std::get<0>(watches))
-    restored.push_back(store::to_watch(stored));
+  for (store::StoredWatch& stored : std::get<0>(watches))
+    restored.push_back(store::to_watch(std::move(stored)));
   const std::size_t watch_count = restored.size();
   if (!restore_timing_models(restored)) return false;
   engine_->restore(std::move(restored));

@@ -55,6 +55,7 @@ Engine::Engine(Loop& loop, const config::Config& config, upstream::JobApi& api, 
 
 void Engine::restore(std::vector<Watch> watches) {
   Impl& s = *impl_;
+  s.table.reserve(s.table.size() + watches.size());
   for (Watch& w : watches) {
     if (s.table.find(w.job)) continue;
     const bool finished = is_finished(w.state);
@@ -187,6 +188,23 @@ std::vector<WatchInfo> Engine::list() const {
   all.reserve(impl_->table.size());
   impl_->table.for_each([&](const Watch& w) { all.push_back(info_of(w)); });
   return all;
+}
+
+std::vector<WatchHandle> Engine::handles() const {
+  std::vector<WatchHandle> all;
+  all.reserve(impl_->table.size());
+  impl_->table.for_each_index([&](WatchTable::Index i) {
+    all.push_back(WatchHandle{i, impl_->table.at(i).generation});
+  });
+  return all;
+}
+
+std::optional<WatchInfo> Engine::info(WatchHandle handle) const {
+  const auto& table = impl_->table;
+  if (!table.contains(handle.index)) return std::nullopt;
+  const Watch& w = table.at(handle.index);
+  if (w.generation != handle.generation) return std::nullopt;
+  return info_of(w);
 }
 
 std::optional<ShowResult> Engine::show(const JobRef& job) const {

@@ -32,6 +32,12 @@ WatchTable::Index WatchTable::insert(Watch watch) {
   return index;
 }
 
+void WatchTable::reserve(std::size_t count) {
+  slots_.reserve(count);
+  slot_generations_.reserve(count);
+  by_key_.reserve(count);
+}
+
 void WatchTable::erase(Index index) {
   if (!contains(index)) return;
   by_key_.erase(key_of(slots_[index]->job));

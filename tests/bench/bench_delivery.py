@@ -197,7 +197,7 @@ def startup_run(args, work) -> list[tuple[str, str]]:
                 raise h.HarnessError(f"jobwatchd exited {code} on SIGTERM after registering")
             db_bytes = sum(os.path.getsize(os.path.join(daemon.state_dir, f))
                            for f in os.listdir(daemon.state_dir))
-            accept, listed, own, rss, stops = [], [], [], [], []
+            accept, listed, calls, own, rss, stops = [], [], [], [], [], []
             for i in range(args.restarts):
                 timed = d.start_timed(daemon, timeout=MAX_PHASE_S)
                 if len(timed["watches"]) != n:
@@ -205,8 +205,9 @@ def startup_run(args, work) -> list[tuple[str, str]]:
                                          f"watches, expected {n}")
                 accept.append(timed["accept_s"])
                 listed.append(timed["list_s"])
+                calls.append(timed["list_call_s"])
                 own += d.ready_log_ms(daemon.log_text())[-1:]
-                rss.append(daemon.rss_kib())
+                rss.append((timed["rss_before_list_kib"], daemon.rss_kib()))
                 t = time.monotonic()
                 code = daemon.stop(timeout=60)
                 stops.append((time.monotonic() - t, code))
@@ -219,8 +220,11 @@ def startup_run(args, work) -> list[tuple[str, str]]:
              ", ".join(f"{s:.2f}" for s in accept) + f" s (median {statistics.median(accept):.2f} s)"),
             ("spawn → List answered (all watches)",
              ", ".join(f"{s:.2f}" for s in listed) + f" s (median {statistics.median(listed):.2f} s)"),
+            ("the List call alone (sent → reply parsed by the Python client)",
+             ", ".join(f"{s:.2f}" for s in calls) + " s"),
             ("daemon's own `ready in`", ", ".join(f"{ms} ms" for ms in own)),
-            ("RSS after List", ", ".join(f"{k / 1024:.0f}" for k in rss) + " MiB"),
+            ("RSS before → after List", ", ".join(f"{b / 1024:.0f} → {a / 1024:.0f}"
+                                                 for b, a in rss) + " MiB"),
             ("SIGTERM to exit", ", ".join(f"{s:.2f} s (exit {c})" for s, c in stops)),
         ]
     finally:

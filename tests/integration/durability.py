@@ -325,14 +325,18 @@ def watch_in_batches(daemon: h.Daemon, job_ids: list[str], batch: int = 500,
 
 def start_timed(daemon: h.Daemon, timeout: float = 120.0) -> dict:
     """Starts the daemon and measures, from the spawn: the control socket
-    accepting, and List answering (with its watch count)."""
+    accepting, and List answering (with its watch count); also the List
+    call on its own and the daemon's RSS (KiB) just before it."""
     started = time.monotonic()
     daemon.start(timeout=timeout)
     accepting = time.monotonic() - started
+    rss_before = daemon.rss_kib()
     with daemon.client(timeout=timeout) as client:
+        asked = time.monotonic()
         watches = client.call("io.jobwatch.List").get("watches") or []
     listed = time.monotonic() - started
-    return {"accept_s": accepting, "list_s": listed, "watches": watches}
+    return {"accept_s": accepting, "list_s": listed, "list_call_s": time.monotonic() - asked,
+            "rss_before_list_kib": rss_before, "watches": watches}
 
 
 def ready_log_ms(log_text: str) -> list[int]:

@@ -587,7 +587,7 @@ class Varlink:
     def __init__(self, path: str, timeout: float = 10.0):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
-        self._buf = b""
+        self._buf = bytearray()
         # A full listen backlog answers EAGAIN on Unix sockets: retry (bounded).
         deadline = time.monotonic() + timeout
         while True:
@@ -621,14 +621,20 @@ class Varlink:
 
     def recv(self) -> dict | None:
         """The next message, or None at EOF. Raises socket.timeout."""
-        while b"\0" not in self._buf:
-            chunk = self.sock.recv(65536)
+        # A bytearray grown in place and searched only where new bytes
+        # landed: a 17 MB List reply would otherwise cost seconds of
+        # quadratic copying and rescanning here, not in the daemon.
+        searched = 0
+        while (end := self._buf.find(b"\0", searched)) < 0:
+            searched = len(self._buf)
+            chunk = self.sock.recv(1 << 20)
             if not chunk:
                 if self._buf:
-                    raise HarnessError(f"EOF inside a message: {self._buf[:200]!r}")
+                    raise HarnessError(f"EOF inside a message: {bytes(self._buf[:200])!r}")
                 return None
             self._buf += chunk
-        raw, self._buf = self._buf.split(b"\0", 1)
+        raw = bytes(self._buf[:end])
+        del self._buf[:end + 1]
         return json.loads(raw)
 
     def at_eof(self, timeout: float) -> bool:

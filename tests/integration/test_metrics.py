@@ -14,6 +14,8 @@ the simulator, the receiver and `jobwatchctl stats` saw:
   transition, none negative;
 - jobwatch_build_info{version} is jobwatchd --version's;
 - no label carries a job id, and only the documented label names occur;
+- `promtool check metrics` (Debian's prometheus package) finds nothing to
+  say about the final scrape;
 - other paths are 404 and other methods 405; a SIGHUP moving metrics.listen
   rebinds it; with no metrics.listen nothing listens.
 """
@@ -22,6 +24,7 @@ import collections
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -39,14 +42,32 @@ REFUSED_DELIVERIES = 4
 LABEL_NAMES = {"code", "type", "sink", "result", "le", "version"}
 
 
-def scrape(url: str) -> dict:
+def scrape_text(url: str) -> str:
     with urllib.request.urlopen(url, timeout=10) as reply:
         if reply.status != 200:
             raise h.HarnessError(f"GET {url}: {reply.status}")
         content_type = reply.headers.get("Content-Type", "")
         if not content_type.startswith("text/plain; version=0.0.4"):
             raise h.HarnessError(f"GET {url}: Content-Type {content_type!r}")
-        return prometheus.parse(reply.read().decode("utf-8"))
+        return reply.read().decode("utf-8")
+
+
+def scrape(url: str) -> dict:
+    return prometheus.parse(scrape_text(url))
+
+
+def promtool_problems(text: str) -> list[str]:
+    """What Prometheus's own checker says about a scrape: format errors and
+    lint (naming, units, help). scripts/test installs it."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        return ["promtool not found (Debian package prometheus; scripts/test installs it)"]
+    run = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
+                         text=True, timeout=30)
+    said = (run.stdout + run.stderr).strip()
+    if run.returncode != 0 or said:
+        return [f"promtool check metrics exited {run.returncode}: {said}"]
+    return []
 
 
 def samples(families: dict, name: str) -> list:
@@ -136,8 +157,10 @@ class Metrics(unittest.TestCase):
                      what="every event at the webhook")
         h.wait_until(lambda: d.ctl_stats(daemon.socket_path)["sinks"]["pending"] == 0, 10,
                      what="nothing pending")
-        final = scrape(url)
+        final_text = scrape_text(url)
+        final = prometheus.parse(final_text)
         problems += self.check_final(final, sim, daemon, jobs, expected)
+        problems += promtool_problems(final_text)
 
         # The endpoint answers nothing but GET/HEAD /metrics.
         base = url[: -len("/metrics")]

@@ -5,6 +5,7 @@
 
 #include <boost/json/object.hpp>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,14 +51,30 @@ struct ParseFailure {
 // One message (without its NUL) to a call; never throws.
 std::variant<Call, ParseFailure> parse_call(std::string_view message);
 
+// The encoded message of a reply too large to build at once (List of 100k
+// watches: 22 MB of text, ten times that as a JSON DOM): the connection
+// asks for the next piece only when the last one is written, so the daemon
+// holds one piece at a time and other work runs in between.
+class ReplyPieces {
+ public:
+  virtual ~ReplyPieces() = default;
+  // Appends the next piece of the message to `out`; false once that piece
+  // ended the message (its terminating NUL included).
+  virtual bool next(std::string& out) = 0;
+};
+
 // A reply as the service produces it; `error` empty means success.
 struct Reply {
   std::string error;
   boost::json::object parameters;
   bool continues = false;
+  // When set, the whole message comes from these pieces (a final success
+  // reply); error, parameters and continues are unused.
+  std::shared_ptr<ReplyPieces> pieces;
 };
 
-// The encoded message including its terminating NUL.
+// The encoded message including its terminating NUL. A pieced reply's
+// pieces are drawn, all at once: fine for tests and small replies only.
 std::string encode(const Reply& reply);
 std::string encode_call(const Call& call);
 

@@ -88,7 +88,7 @@ struct TimingModelRow {
 // in-memory scheduling fields (due, generation, in_flight, backoff) at their
 // defaults for the engine to set; `seen` is true once the tracker has a status.
 StoredWatch to_stored(const watch::Watch& watch);
-watch::Watch to_watch(const StoredWatch& stored);
+watch::Watch to_watch(StoredWatch stored);  // by value: a restore moves its strings
 
 // A watch's poll bookkeeping, what polls change without a transition.
 struct WatchPolls {

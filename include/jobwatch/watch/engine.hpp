@@ -66,6 +66,13 @@ struct CancelFailure {
 
 using SubscriptionId = std::uint64_t;
 
+// Names one watch for as long as it stays (a List answered in pieces reads
+// the watches one piece at a time; one erased meanwhile is skipped).
+struct WatchHandle {
+  std::uint32_t index = 0;
+  std::uint32_t generation = 0;
+};
+
 class Loop;
 
 // Which due polls go first when the rate budget cannot start them all.
@@ -118,6 +125,11 @@ class Engine {
   std::variant<std::vector<JobRef>, CancelFailure> cancel(const std::vector<JobRef>& jobs,
                                                           uid_t caller);
   std::vector<WatchInfo> list() const;
+  // Every watch now, in list() order: 8 bytes each, where list() is
+  // hundreds.
+  std::vector<WatchHandle> handles() const;
+  // The watch's WatchInfo, unless it has gone since the handle was taken.
+  std::optional<WatchInfo> info(WatchHandle handle) const;
   std::optional<ShowResult> show(const JobRef& job) const;
   std::optional<WatchInfo> info(const JobRef& job) const;
   // Set once a watch has ended (within retention).

@@ -70,6 +70,8 @@ class WatchTable {
 
   std::optional<Index> find(const JobRef& job) const;
   Index insert(Watch watch);
+  // Room for `count` watches in all, so a restore of 100k grows nothing.
+  void reserve(std::size_t count);
   void erase(Index index);
   Watch& at(Index index) { return *slots_[index]; }
   const Watch& at(Index index) const { return *slots_[index]; }

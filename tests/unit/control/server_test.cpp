@@ -177,6 +177,20 @@ TEST_F(ServerTest, PipelinedCallWaitsForTheStreamingOne) {
   EXPECT_TRUE(list->parameters.contains("watches"));
 }
 
+TEST_F(ServerTest, ALargeListArrivesWholeAndBeforeThePipelinedCallAfterIt) {
+  watch_many(3000);  // several pieces, more than the socket buffers hold
+  listen();
+  const int fd = connect_client();
+  send_raw(fd, encode_call(Call{"io.jobwatch.List", {}, false, false}) +
+                   encode_call(Call{"org.varlink.service.GetInfo", {}, false, false}));
+  auto list = read_reply(fd);
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->parameters.at("watches").as_array().size(), 3000u);
+  auto info = read_reply(fd);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->parameters.at("product"), "jobwatchd");
+}
+
 TEST_F(ServerTest, OnewayGetsNoReply) {
   listen();
   const int fd = connect_client();

@@ -53,9 +53,24 @@ class ServiceFixture : public ::testing::Test {
     Call c{std::move(method), boost::json::parse(params).as_object(), more, false};
     std::weak_ptr<Recorded> weak = rec;
     rec->handle = service_.call(c, Peer{uid}, [weak](Reply reply) {
+      // A pieced reply (List) is read back as the peer would see it.
+      if (reply.pieces) {
+        std::string message = encode(reply);
+        message.pop_back();  // the NUL
+        reply = parse_reply(message).value();
+      }
       if (auto r = weak.lock()) r->replies.push_back(std::move(reply));
     });
     return rec;
+  }
+
+  // `count` watches job-0 … job-(count-1) in "proj", straight into the
+  // engine (a Watch call that large would exceed max_message).
+  void watch_many(int count) {
+    watch::WatchRequest request;
+    for (int i = 0; i < count; ++i)
+      request.jobs.push_back({{"proj", "job-" + std::to_string(i)}, model::Api::app_v1});
+    ASSERT_TRUE(std::holds_alternative<std::vector<watch::WatchInfo>>(engine_.watch(request)));
   }
 
   // Runs the loop until `done` or `limit` passes (a generous bound for a

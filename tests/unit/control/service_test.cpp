@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 
 #include "jobwatch/control/varlink.hpp"
@@ -124,6 +125,82 @@ TEST_F(ServiceTest, ListAndShow) {
 
   EXPECT_EQ(call("io.jobwatch.Show", R"({"job_id":"nope"})")->last().error, errors::not_watched);
   EXPECT_EQ(call("io.jobwatch.Show", R"({"job_id":"a b"})")->last().error, errors::invalid_job_id);
+}
+
+namespace {
+
+// A raw List reply, its pieces not yet drawn.
+Reply raw_list(Service& service) {
+  Reply list;
+  auto handle = service.call(Call{"io.jobwatch.List", {}, false, false}, Peer{1000},
+                             [&](Reply reply) { list = std::move(reply); });
+  EXPECT_FALSE(handle);  // List finishes inside call()
+  return list;
+}
+
+std::vector<std::string> job_ids_of(const json::array& watches) {
+  std::vector<std::string> ids;
+  for (const auto& w : watches) ids.push_back(str(w.at("job_id")));
+  return ids;
+}
+
+}  // namespace
+
+TEST_F(ServiceTest, AListOfThousandsComesInPiecesThatMakeOneReply) {
+  watch_many(3000);
+  Reply list = raw_list(service_);
+  ASSERT_TRUE(list.pieces);
+  std::string message;
+  int pieces = 0;
+  for (bool more = true; more; ++pieces) {
+    const std::size_t before = message.size();
+    more = list.pieces->next(message);
+    EXPECT_LT(message.size() - before, 256u * 1024) << "piece " << pieces;
+  }
+  EXPECT_GT(pieces, 1);
+  ASSERT_EQ(message.back(), '\0');
+  message.pop_back();
+  auto parsed = parse_reply(message);
+  ASSERT_TRUE(parsed);
+  EXPECT_TRUE(parsed->error.empty());
+  EXPECT_FALSE(parsed->continues);
+  // The same watches, in the same order and the same shape, as one object.
+  json::array expected;
+  for (const auto& info : engine_.list()) expected.push_back(watch::to_json(info));
+  EXPECT_EQ(parsed->parameters.at("watches").as_array(), expected);
+}
+
+TEST_F(ServiceTest, AWatchCancelledWhileTheListIsWrittenIsLeftOut) {
+  watch_many(3000);
+  Reply list = raw_list(service_);
+  ASSERT_TRUE(list.pieces);
+  std::string message;
+  ASSERT_TRUE(list.pieces->next(message));  // the first piece is out
+  // The last watch in List order goes, and a new one comes, before the rest.
+  const std::string last = engine_.list().back().job.job_id;
+  ASSERT_TRUE(
+      std::holds_alternative<std::vector<watch::JobRef>>(engine_.cancel({{"proj", last}}, 0)));
+  watch::WatchRequest late;
+  late.jobs.push_back({{"proj", "late"}, model::Api::app_v1});
+  ASSERT_TRUE(std::holds_alternative<std::vector<watch::WatchInfo>>(engine_.watch(late)));
+  while (list.pieces->next(message)) {
+  }
+  message.pop_back();
+  auto parsed = parse_reply(message);
+  ASSERT_TRUE(parsed) << "the reply is still one valid message";
+  const auto ids = job_ids_of(parsed->parameters.at("watches").as_array());
+  EXPECT_EQ(ids.size(), 2999u);
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), last), 0);
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), "late"), 0);  // the List began before it
+}
+
+TEST_F(ServiceTest, AnEmptyListIsOnePiece) {
+  Reply list = raw_list(service_);
+  ASSERT_TRUE(list.pieces);
+  std::string message;
+  EXPECT_FALSE(list.pieces->next(message));
+  EXPECT_EQ(message, std::string(R"({"parameters":{"watches":[]}})") + '\0');
+  EXPECT_EQ(message, encode(Reply{{}, json::object{{"watches", json::array{}}}, false}));
 }
 
 TEST_F(ServiceTest, WaitStreamsProgressThenResults) {
