@@ -89,12 +89,33 @@ Reply* error_of(std::variant<T, Reply>& checked) {
 }  // namespace
 
 Service::Service(boost::asio::any_io_executor executor, watch::Engine& engine,
-                 const config::Config& config, StatsProvider stats)
+                 const config::Config& config, StatsProvider stats, metrics::Registry* registry)
     : executor_(std::move(executor)),
       engine_(engine),
       default_project_(config.api.project_id),
       default_api_(config.api.default_api),
-      stats_(std::move(stats)) {}
+      stats_(std::move(stats)),
+      own_registry_(registry ? nullptr : std::make_unique<metrics::Registry>()),
+      registry_(registry ? *registry : *own_registry_),
+      connections_open_(registry_.gauge("jobwatch_control_connections_open",
+                                        "Control socket connections open now.")),
+      connections_total_(registry_
+                             .counter("jobwatch_control_connections_total",
+                                      "Control socket connections accepted.", {})
+                             .cell({})),
+      connections_rejected_(registry_
+                                .counter("jobwatch_control_connections_rejected_total",
+                                         "Control socket connections refused: over "
+                                         "control.max_connections.",
+                                         {})
+                                .cell({})),
+      streams_open_(registry_.gauge("jobwatch_control_streams_open",
+                                    "Wait and Follow calls streaming replies now.")),
+      requests_(registry_.counter("jobwatch_control_requests_total",
+                                  "Control calls by method (unknown for any other name).",
+                                  {"method"})),
+      errors_(registry_.counter("jobwatch_control_errors_total",
+                                "Control error replies by error name.", {"error"})) {}
 
 Service::~Service() = default;
 
@@ -120,40 +141,41 @@ void Service::reconfigure(const config::Config& config) {
 }
 
 void Service::connection_opened() {
-  ++connections_open_;
-  ++connections_total_;
+  connections_open_.add(1);
+  connections_total_.add();
 }
 void Service::connection_closed() {
-  if (connections_open_ > 0) --connections_open_;
+  if (connections_open_.value() > 0) connections_open_.add(-1);
 }
 void Service::connection_rejected() {
-  ++connections_rejected_;
+  connections_rejected_.add();
 }
 void Service::protocol_error(std::string_view error_name) {
-  ++errors_[std::string(error_name)];
+  errors_.add({std::string(error_name)});
 }
 
 json::object Service::control_stats() const {
+  using metrics::as_count;
   json::object requests;
-  for (const auto& [method, n] : requests_) requests[method] = n;
+  for (const auto& [method, n] : requests_.values()) requests[method[0]] = as_count(n);
   json::object errs;
-  for (const auto& [name, n] : errors_) errs[name] = n;
-  return json::object{{"connections_open", connections_open_},
-                      {"connections_total", connections_total_},
-                      {"connections_rejected", connections_rejected_},
-                      {"streams_open", streams_open_},
+  for (const auto& [name, n] : errors_.values()) errs[name[0]] = as_count(n);
+  return json::object{{"connections_open", as_count(connections_open_.value())},
+                      {"connections_total", as_count(connections_total_.value())},
+                      {"connections_rejected", as_count(connections_rejected_.value())},
+                      {"streams_open", as_count(streams_open_.value())},
                       {"requests", std::move(requests)},
                       {"errors", std::move(errs)}};
 }
 
 void Service::count_reply(const Reply& reply) {
-  if (!reply.error.empty()) ++errors_[reply.error];
+  if (!reply.error.empty()) errors_.add({reply.error});
 }
 
 std::unique_ptr<ActiveCall> Service::call(const Call& call, const Peer& peer, ReplyFn reply) {
   const bool known =
       std::find(known_methods.begin(), known_methods.end(), call.method) != known_methods.end();
-  ++requests_[known ? call.method : std::string("unknown")];
+  requests_.add({known ? call.method : std::string("unknown")});
   if (call.method == "io.jobwatch.Wait") return wait_call(call, peer, reply);
   if (call.method == "io.jobwatch.Follow") return follow_call(call, reply);
   Reply out = dispatch(call, peer);

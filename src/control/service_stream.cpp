@@ -50,7 +50,7 @@ class WaitCall : public std::enable_shared_from_this<WaitCall> {
   bool start() {
     check_all();
     if (done_) return false;
-    ++service_.streams_open_;
+    service_.streams_open_.add(1);
     streaming_ = true;
     std::weak_ptr<WaitCall> weak = weak_from_this();
     subscription_ = service_.engine_.subscribe_changes([weak](const watch::WatchInfo& info) {
@@ -76,7 +76,7 @@ class WaitCall : public std::enable_shared_from_this<WaitCall> {
     progress_timer_.cancel();
     timeout_timer_.cancel();
     sweep_timer_.cancel();
-    if (streaming_) --service_.streams_open_;
+    if (streaming_) service_.streams_open_.add(-1);
   }
 
  private:
@@ -200,7 +200,7 @@ class FollowCall {
  public:
   FollowCall(Service& service, Service::ReplyFn reply)
       : service_(service), reply_(std::move(reply)) {
-    ++service_.streams_open_;
+    service_.streams_open_.add(1);
     // Sending only queues bytes in the server, so it is safe inside the
     // engine's listener; the server defers any close to a later turn.
     subscription_ = service_.engine_.subscribe_events([this](const watch::Event& event) {
@@ -214,7 +214,7 @@ class FollowCall {
   }
   ~FollowCall() {
     service_.engine_.unsubscribe(subscription_);
-    --service_.streams_open_;
+    service_.streams_open_.add(-1);
   }
   FollowCall(const FollowCall&) = delete;
   FollowCall& operator=(const FollowCall&) = delete;

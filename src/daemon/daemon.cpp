@@ -58,22 +58,24 @@ int Daemon::start() {
   if (!api) return exit_unavailable;
   api_ = std::make_unique<SwappableJobApi>(io_.get_executor(), std::move(api));
 
-  auto dispatcher = sinks::Dispatcher::create(io_.get_executor(), config_.sinks);
+  auto dispatcher = sinks::Dispatcher::create(io_.get_executor(), config_.sinks, {}, &registry_);
   if (auto* error = std::get_if<std::string>(&dispatcher)) {
     spdlog::error("sinks: {}", *error);
     return exit_unavailable;
   }
   dispatcher_ = std::move(std::get<0>(dispatcher));
 
-  persistence_ = std::make_unique<Persistence>(io_.get_executor(), *store_, *dispatcher_);
-  metrics_ = std::make_unique<DaemonMetrics>(*persistence_);
-  dispatcher_->set_observer(metrics_.get());
-  engine_ = std::make_unique<watch::Engine>(io_.get_executor(), config_, *api_, persistence_.get());
+  persistence_ =
+      std::make_unique<Persistence>(io_.get_executor(), *store_, *dispatcher_, registry_);
+  metrics_ = std::make_unique<DaemonMetrics>(registry_);
+  dispatcher_->set_observer(persistence_.get());
+  engine_ = std::make_unique<watch::Engine>(io_.get_executor(), config_, *api_, persistence_.get(),
+                                            &registry_);
   engine_->subscribe_events([this](const watch::Event& event) { metrics_->event_detected(event); });
   if (!restore_state()) return exit_unavailable;
 
-  service_ = std::make_unique<control::Service>(io_.get_executor(), *engine_, config_,
-                                                [this] { return stats(); });
+  service_ = std::make_unique<control::Service>(
+      io_.get_executor(), *engine_, config_, [this] { return stats(); }, &registry_);
   server_ =
       std::make_unique<control::ControlServer>(io_.get_executor(), config_.control, *service_);
   const int inherited = inherited_control_socket();

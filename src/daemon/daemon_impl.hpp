@@ -78,11 +78,13 @@ class Daemon {
   boost::asio::steady_timer status_timer_;
   std::string last_status_;
   Clock::time_point drain_deadline_{};
+  // Every counter; declared before what counts into it, so it goes last.
+  metrics::Registry registry_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<SwappableJobApi> api_;
   std::unique_ptr<sinks::Dispatcher> dispatcher_;
   std::unique_ptr<Persistence> persistence_;
-  std::unique_ptr<DaemonMetrics> metrics_;  // observes the dispatcher, forwards to persistence_
+  std::unique_ptr<DaemonMetrics> metrics_;
   std::unique_ptr<watch::Engine> engine_;
   std::unique_ptr<control::Service> service_;
   std::unique_ptr<control::ControlServer> server_;

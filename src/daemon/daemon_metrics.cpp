@@ -18,10 +18,18 @@ double seconds(std::chrono::nanoseconds d) {
 
 }  // namespace
 
-DaemonMetrics::DaemonMetrics(sinks::DeliveryObserver& next)
-    : next_(next),
-      upstream_duration_(metrics::default_latency_buckets()),
-      detection_delay_(detection_delay_buckets()) {}
+DaemonMetrics::DaemonMetrics(metrics::Registry& registry)
+    : registry_(registry),
+      upstream_requests_(registry.counter(
+          "jobwatch_upstream_requests_total",
+          "ShowJob requests by HTTP status, or timeout/reset when no answer came.", {"code"})),
+      upstream_duration_(registry.histogram("jobwatch_upstream_request_duration_seconds",
+                                            "Time from sending a ShowJob request to its answer.",
+                                            metrics::default_latency_buckets())),
+      detection_delay_(registry.histogram(
+          "jobwatch_detection_delay_seconds",
+          "From the end_time the API reports to the poll that saw the terminal status.",
+          detection_delay_buckets())) {}
 
 void DaemonMetrics::upstream_request(std::string_view code,
                                      std::chrono::steady_clock::duration took) {
@@ -36,52 +44,17 @@ void DaemonMetrics::event_detected(const watch::Event& event) {
     detection_delay_.observe(std::max(0.0, seconds(*event.detection_delay)));
 }
 
-void DaemonMetrics::count_event(const watch::Event& event, std::string_view sink,
-                                std::string_view result) {
-  events_.add({std::string(watch::type_name(event.type)), std::string(sink), std::string(result)});
-}
-
-void DaemonMetrics::delivered(const watch::Event& event, std::string_view sink) {
-  count_event(event, sink, "delivered");
-  next_.delivered(event, sink);
-}
-
-void DaemonMetrics::attempt_failed(const watch::Event& event, std::string_view sink,
-                                   std::uint32_t attempts,
-                                   std::chrono::system_clock::time_point next_attempt_at,
-                                   std::string_view error) {
-  count_event(event, sink, "retry");
-  next_.attempt_failed(event, sink, attempts, next_attempt_at, error);
-}
-
-void DaemonMetrics::dead_lettered(const watch::Event& event, std::string_view sink,
-                                  std::string_view reason, std::uint32_t attempts) {
-  count_event(event, sink, "dead_lettered");
-  next_.dead_lettered(event, sink, reason, attempts);
-}
-
 std::string DaemonMetrics::render(const Now& now) const {
   metrics::TextWriter out;
   out.gauge("jobwatch_watches", "Watches not yet finished.", static_cast<double>(now.watches));
-  out.counter("jobwatch_upstream_requests_total",
-              "ShowJob requests by HTTP status, or timeout/reset when no answer came.",
-              upstream_requests_);
-  out.histogram("jobwatch_upstream_request_duration_seconds",
-                "Time from sending a ShowJob request to its answer.", upstream_duration_);
-  out.counter("jobwatch_events_total",
-              "Delivery outcomes by event type and sink: delivered, retry (an attempt failed "
-              "and will be repeated) or dead_lettered.",
-              events_);
   std::vector<std::pair<metrics::Labels, double>> pending;
   for (const auto& [sink, count] : now.outbox_pending)
     pending.push_back({{{"sink", sink}}, static_cast<double>(count)});
   out.gauge_family("jobwatch_outbox_pending", "Events owed to each sink, not yet delivered.",
                    pending);
-  out.histogram("jobwatch_detection_delay_seconds",
-                "From the end_time the API reports to the poll that saw the terminal status.",
-                detection_delay_);
   out.gauge("jobwatch_build_info", "The running jobwatchd's version.", 1,
             {{"version", JOBWATCH_VERSION}});
+  registry_.render(out);
   return out.take();
 }
 

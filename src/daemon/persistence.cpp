@@ -18,8 +18,21 @@ model::WallTime wall_now() {
 }  // namespace
 
 Persistence::Persistence(boost::asio::any_io_executor executor, store::Store& store,
-                         sinks::Dispatcher& dispatcher)
-    : executor_(executor), store_(store), dispatcher_(&dispatcher), bookkeeping_timer_(executor) {}
+                         sinks::Dispatcher& dispatcher, metrics::Registry& registry)
+    : executor_(executor),
+      store_(store),
+      dispatcher_(&dispatcher),
+      bookkeeping_timer_(executor),
+      commits_(registry
+                   .counter("jobwatch_store_commits_total",
+                            "Transactions committed to the state store (each one fsync).", {})
+                   .cell({})),
+      commit_failures_(registry
+                           .counter("jobwatch_store_commit_failures_total",
+                                    "State store commits that failed; their events were "
+                                    "delivered without a durable outbox row.",
+                                    {})
+                           .cell({})) {}
 
 Persistence::~Persistence() {
   *alive_ = false;
@@ -118,7 +131,7 @@ void Persistence::flush() {
   std::vector<std::shared_ptr<const watch::Event>> events = std::move(awaiting_commit_);
   awaiting_commit_.clear();
   if (auto error = buffer_.flush(store_)) {
-    ++commit_failures_;
+    commit_failures_.add();
     last_flush_failed_ = true;
     // The transitions happened; holding them back would lose them for good.
     // They go to the sinks now, at most once, and the failure is loud.
@@ -127,7 +140,7 @@ void Persistence::flush() {
         "outbox row",
         error->message, events.size());
   } else {
-    ++commits_;
+    commits_.add();
   }
   for (auto& event : events) dispatcher_->submit(std::move(event));
 }

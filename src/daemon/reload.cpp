@@ -40,7 +40,7 @@ void Daemon::reload() {
   }
   config::Config next = std::move(*loaded.config);
   auto api = make_api(next.api);
-  auto dispatcher = sinks::Dispatcher::create(io_.get_executor(), next.sinks);
+  auto dispatcher = sinks::Dispatcher::create(io_.get_executor(), next.sinks, {}, &registry_);
   if (auto* error = std::get_if<std::string>(&dispatcher)) spdlog::error("sinks: {}", *error);
   // A new address is bound before anything changes; the same one is kept.
   std::optional<std::unique_ptr<metrics::MetricsServer>> metrics_server;
@@ -101,8 +101,9 @@ void Daemon::finish_sink_swap() {
   } else {
     dispatcher_->set_observer(nullptr);
     dispatcher_->stop();
-    incoming_dispatcher_->add_dead_lettered_count(dispatcher_->dead_lettered_total());
-    incoming_dispatcher_->set_observer(metrics_.get());
+    // Dead letters since start are in the registry, which both share.
+    incoming_dispatcher_->add_dead_lettered_count(dispatcher_->dead_lettered_before_start());
+    incoming_dispatcher_->set_observer(persistence_.get());
     persistence_->set_dispatcher(*incoming_dispatcher_);
     dispatcher_ = std::move(incoming_dispatcher_);
     spdlog::info("reload: {} sink(s) in force, {} event deliveries owed; applied {}",

@@ -73,6 +73,27 @@ CounterVec::CounterVec(std::vector<std::string> label_names)
                      [](const std::string& n) { return is_label_name(n); }));
 }
 
+double* CounterVec::cell(const std::vector<std::string>& label_values) {
+  assert(label_values.size() == label_names_.size());
+  return &values_[label_values];
+}
+
+double CounterVec::sum_where(const Labels& match) const {
+  std::vector<std::pair<std::size_t, std::string_view>> columns;
+  for (const auto& [name, value] : match) {
+    const auto at = std::find(label_names_.begin(), label_names_.end(), name);
+    if (at == label_names_.end()) return 0;
+    columns.emplace_back(static_cast<std::size_t>(at - label_names_.begin()), value);
+  }
+  double sum = 0;
+  for (const auto& [labels, n] : values_) {
+    if (std::all_of(columns.begin(), columns.end(),
+                    [&](const auto& c) { return labels[c.first] == c.second; }))
+      sum += n;
+  }
+  return sum;
+}
+
 void CounterVec::add(const std::vector<std::string>& label_values, double by) {
   assert(label_values.size() == label_names_.size());
   assert(by >= 0);

@@ -17,13 +17,37 @@ EventFilter::EventFilter(const std::vector<watch::EventType>& types) {
 }
 
 DeliveryLoop::DeliveryLoop(std::unique_ptr<Sink> sink, EventFilter filter, milliseconds max_age,
-                           std::shared_ptr<RetryPolicy> policy, DeadLetterSink on_dead_letter)
+                           std::shared_ptr<RetryPolicy> policy, DeadLetterSink on_dead_letter,
+                           metrics::CounterVec& outcomes)
     : sink_(std::move(sink)),
       filter_(filter),
       max_age_(max_age),
       policy_(std::move(policy)),
       on_dead_letter_(std::move(on_dead_letter)),
-      timer_(sink_->executor()) {}
+      timer_(sink_->executor()),
+      outcomes_(outcomes) {}
+
+namespace {
+
+constexpr std::array<std::string_view, 3> outcome_names = {"delivered", "retry", "dead_lettered"};
+
+}  // namespace
+
+void DeliveryLoop::count(const watch::Event& event, Outcome outcome) {
+  const auto o = static_cast<std::size_t>(outcome);
+  auto& counter = outcome_counters_[static_cast<std::size_t>(event.type) * 3 + o];
+  if (!counter.bound()) {
+    counter = metrics::Counter(outcomes_.cell(
+        {std::string(watch::type_name(event.type)), sink_->name(), std::string(outcome_names[o])}));
+  }
+  counter.add();
+}
+
+double DeliveryLoop::counted(Outcome outcome) const {
+  return outcomes_.sum_where(
+      {{"sink", sink_->name()},
+       {"result", std::string(outcome_names[static_cast<std::size_t>(outcome)])}});
+}
 
 bool DeliveryLoop::push(std::shared_ptr<const watch::Event> event) {
   const auto now = policy_->now();
@@ -116,7 +140,7 @@ void DeliveryLoop::on_results(std::size_t attempted, std::vector<DeliveryResult>
         spdlog::info("sink {}: delivering again", sink_->name());
         failing_ = false;
       }
-      ++delivered_;
+      count(*queue_.front().event, Outcome::delivered);
       const auto done = pop_head();
       if (observer_) observer_->delivered(*done.event, sink_->name());
     }
@@ -127,7 +151,7 @@ void DeliveryLoop::on_results(std::size_t attempted, std::vector<DeliveryResult>
 
 bool DeliveryLoop::retry_head(DeliveryResult result, steady_clock::time_point now) {
   const auto& head = queue_.front();
-  ++retries_;
+  count(*head.event, Outcome::retry);
   last_error_ = result.error;
   const auto age = now - head.enqueued;
   if (age >= max_age_) {
@@ -190,7 +214,7 @@ void DeliveryLoop::settle_head_dead(std::string reason) {
   const auto head = pop_head();
   spdlog::warn("sink {}: dead letter {} ({}): {}", sink_->name(), head.event->id,
                watch::type_name(head.event->type), reason);
-  ++dead_lettered_;
+  count(*head.event, Outcome::dead_lettered);
   if (on_dead_letter_) {
     on_dead_letter_(
         DeadLetter{head.event->id, sink_->name(), reason, policy_->wall_now(), head.attempts});
@@ -201,12 +225,14 @@ void DeliveryLoop::settle_head_dead(std::string reason) {
 boost::json::object DeliveryLoop::stats() const {
   boost::json::object out;
   out["type"] = sink_type_name(sink_->type());
-  out["delivered"] = delivered_;
+  // Since the daemon started, this sink's earlier incarnations (reloads)
+  // included: the counts live in the registry, not in the loop.
+  out["delivered"] = metrics::as_count(counted(Outcome::delivered));
   out["pending"] = queue_.size();
   out["in_flight"] = in_flight();
   out["retrying"] = activity_ == Activity::waiting ? 1 : 0;
-  out["retries"] = retries_;
-  out["dead_lettered"] = dead_lettered_;
+  out["retries"] = metrics::as_count(counted(Outcome::retry));
+  out["dead_lettered"] = metrics::as_count(counted(Outcome::dead_lettered));
   if (last_error_.empty()) {
     out["last_error"] = nullptr;
   } else {

@@ -45,7 +45,7 @@ std::variant<std::unique_ptr<Sink>, std::string> make_sink(
 
 std::variant<std::unique_ptr<Dispatcher>, std::string> Dispatcher::create(
     const boost::asio::any_io_executor& executor, const std::vector<config::SinkConfig>& sinks,
-    RetryPolicy policy) {
+    RetryPolicy policy, metrics::Registry* registry) {
   std::vector<SinkSpec> specs;
   std::set<std::string> names;
   for (const auto& config : sinks) {
@@ -64,16 +64,25 @@ std::variant<std::unique_ptr<Dispatcher>, std::string> Dispatcher::create(
     spec.max_age = config.max_age;
     specs.push_back(std::move(spec));
   }
-  return with_sinks(std::move(specs), std::move(policy));
+  return with_sinks(std::move(specs), std::move(policy), registry);
 }
 
-std::unique_ptr<Dispatcher> Dispatcher::with_sinks(std::vector<SinkSpec> sinks,
-                                                   RetryPolicy policy) {
-  return std::unique_ptr<Dispatcher>(new Dispatcher(std::move(sinks), std::move(policy)));
+std::unique_ptr<Dispatcher> Dispatcher::with_sinks(std::vector<SinkSpec> sinks, RetryPolicy policy,
+                                                   metrics::Registry* registry) {
+  return std::unique_ptr<Dispatcher>(new Dispatcher(std::move(sinks), std::move(policy), registry));
 }
 
-Dispatcher::Dispatcher(std::vector<SinkSpec> sinks, RetryPolicy policy)
+Dispatcher::Dispatcher(std::vector<SinkSpec> sinks, RetryPolicy policy, metrics::Registry* registry)
     : policy_(std::make_shared<RetryPolicy>(with_defaults(std::move(policy)))) {
+  if (!registry) {
+    own_registry_ = std::make_unique<metrics::Registry>();
+    registry = own_registry_.get();
+  }
+  outcomes_ = &registry->counter(
+      "jobwatch_events_total",
+      "Delivery outcomes by event type and sink: delivered, retry (an attempt failed with an "
+      "error worth retrying) or dead_lettered.",
+      {"type", "sink", "result"});
   for (auto& spec : sinks) {
     // Loops report dead letters through a token, not `this`, so a late
     // completion after the dispatcher is gone does nothing.
@@ -81,7 +90,8 @@ Dispatcher::Dispatcher(std::vector<SinkSpec> sinks, RetryPolicy policy)
       if (alive.lock()) add_dead_letter(std::move(letter));
     };
     loops_.push_back(std::make_shared<DeliveryLoop>(std::move(spec.sink), EventFilter(spec.events),
-                                                    spec.max_age, policy_, std::move(on_dead)));
+                                                    spec.max_age, policy_, std::move(on_dead),
+                                                    *outcomes_));
   }
 }
 
@@ -183,8 +193,12 @@ std::size_t Dispatcher::in_flight() const {
   return total;
 }
 
+std::uint64_t Dispatcher::dead_lettered_total() const {
+  return dead_lettered_before_ +
+         metrics::as_count(outcomes_->sum_where({{"result", "dead_lettered"}}));
+}
+
 void Dispatcher::add_dead_letter(DeadLetter letter) {
-  ++dead_lettered_total_;
   dead_letters_.push_back(std::move(letter));
   if (dead_letters_.size() > max_dead_letters) dead_letters_.pop_front();
 }

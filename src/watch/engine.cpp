@@ -41,17 +41,17 @@ boost::json::object api_clock_stats(const ApiClocks& clocks) {
 }  // namespace
 
 Engine::Engine(boost::asio::any_io_executor executor, const config::Config& config,
-               upstream::JobApi& api, Journal* journal)
+               upstream::JobApi& api, Journal* journal, metrics::Registry* registry)
     : impl_(nullptr) {
   std::unique_ptr<Loop> loop = asio_loop(std::move(executor));
   Loop& ref = *loop;
   impl_ = std::make_unique<Impl>(std::move(loop), ref, config, api, journal, PollOrder::priority,
-                                 std::random_device{}());
+                                 std::random_device{}(), registry);
 }
 
 Engine::Engine(Loop& loop, const config::Config& config, upstream::JobApi& api, Journal* journal,
                PollOrder order)
-    : impl_(std::make_unique<Impl>(nullptr, loop, config, api, journal, order, 1)) {}
+    : impl_(std::make_unique<Impl>(nullptr, loop, config, api, journal, order, 1, nullptr)) {}
 
 void Engine::restore(std::vector<Watch> watches) {
   Impl& s = *impl_;
@@ -255,14 +255,16 @@ boost::json::object Engine::stats() const {
   for (std::size_t i = 0; i < by_state.size(); ++i)
     watches[state_name(static_cast<WatchState>(i))] = by_state[i];
 
+  using metrics::as_count;
   boost::json::object by_answer;
   std::uint64_t total = 0;
-  for (std::size_t i = 0; i < s.polls_by_answer.size(); ++i) {
-    total += s.polls_by_answer[i];
-    by_answer[upstream::kind_name(static_cast<upstream::AnswerKind>(i))] = s.polls_by_answer[i];
+  for (std::size_t i = 0; i < s.counters.polls_by_answer.size(); ++i) {
+    const std::uint64_t n = as_count(s.counters.polls_by_answer[i].value());
+    total += n;
+    by_answer[upstream::kind_name(static_cast<upstream::AnswerKind>(i))] = n;
   }
   boost::json::object by_http;
-  for (const auto& [code, n] : s.polls_by_http) by_http[std::to_string(code)] = n;
+  for (const auto& [code, n] : s.counters.by_http.values()) by_http[code[0]] = as_count(n);
   boost::json::object polls;
   polls["total"] = total;
   polls["by_answer"] = std::move(by_answer);
@@ -278,8 +280,8 @@ boost::json::object Engine::stats() const {
   polls["api_clock"] = api_clock_stats(s.api_clocks);
 
   boost::json::object events;
-  for (std::size_t i = 0; i < s.events_by_type.size(); ++i)
-    events[type_name(static_cast<EventType>(i))] = s.events_by_type[i];
+  for (std::size_t i = 0; i < s.counters.events_by_type.size(); ++i)
+    events[type_name(static_cast<EventType>(i))] = as_count(s.counters.events_by_type[i].value());
 
   boost::json::object out;
   out["watches"] = std::move(watches);

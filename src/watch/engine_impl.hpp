@@ -12,6 +12,7 @@
 #include <map>
 #include <random>
 
+#include "jobwatch/metrics/registry.hpp"
 #include "jobwatch/schedule/adaptive_rate.hpp"
 #include "jobwatch/schedule/placement.hpp"
 #include "jobwatch/schedule/priority.hpp"
@@ -76,6 +77,24 @@ inline void notify(const std::map<SubscriptionId, Listener>& listeners, const Ar
   }
 }
 
+// The engine's counters, kept in the daemon's registry (or in one of its
+// own when the engine runs alone: unit tests, the replay benchmark), with
+// handles bound once so counting a poll is one add. stats() reads them back.
+struct EngineCounters {
+  explicit EngineCounters(metrics::Registry* shared);
+  // The jobwatch_poll_http_status_total sample of `code`, bound on first use.
+  metrics::Counter& http_status(unsigned code);
+
+  std::unique_ptr<metrics::Registry> own;
+  metrics::Registry& registry;
+  metrics::CounterVec& polls;                       // jobwatch_polls_total{answer}
+  metrics::CounterVec& by_http;                     // jobwatch_poll_http_status_total{code}
+  metrics::CounterVec& events;                      // jobwatch_events_emitted_total{type}
+  std::array<metrics::Counter, 9> polls_by_answer;  // by upstream::AnswerKind
+  std::array<metrics::Counter, 5> events_by_type;   // by EventType
+  std::map<unsigned, metrics::Counter> by_code;     // handles into by_http
+};
+
 }  // namespace engine_detail
 
 using namespace engine_detail;
@@ -83,7 +102,7 @@ using namespace engine_detail;
 struct Engine::Impl {
   Impl(std::unique_ptr<Loop> own_loop, Loop& engine_loop, const config::Config& config,
        upstream::JobApi& job_api, Journal* watch_journal, PollOrder poll_order,
-       std::uint64_t jitter_seed)
+       std::uint64_t jitter_seed, metrics::Registry* shared_registry)
       : owned_loop(std::move(own_loop)),
         loop(engine_loop),
         api(job_api),
@@ -93,7 +112,8 @@ struct Engine::Impl {
         adaptive(config.api.rate_limit),
         timer(loop.make_timer()),
         sweep_timer(loop.make_timer()),
-        rng(jitter_seed) {
+        rng(jitter_seed),
+        counters(shared_registry) {
     apply(config);
   }
 
@@ -371,7 +391,7 @@ struct Engine::Impl {
 
   void emit(const std::vector<Event>& events) {
     for (const Event& event : events) {
-      ++events_by_type[static_cast<std::size_t>(event.type)];
+      counters.events_by_type[static_cast<std::size_t>(event.type)].add();
       notify(event_listeners, event);
     }
   }
@@ -382,8 +402,8 @@ struct Engine::Impl {
   }
 
   void count_answer(const upstream::Answer& answer) {
-    ++polls_by_answer[static_cast<std::size_t>(answer.kind)];
-    if (answer.http_status != 0) ++polls_by_http[answer.http_status];
+    counters.polls_by_answer[static_cast<std::size_t>(answer.kind)].add();
+    if (answer.http_status != 0) counters.http_status(answer.http_status).add();
   }
 
   // Finished watches stay visible for state.retention, then go.
@@ -460,9 +480,7 @@ struct Engine::Impl {
   std::map<SubscriptionId, EventListener> event_listeners;
   std::map<SubscriptionId, ChangeListener> change_listeners;
 
-  std::array<std::uint64_t, 9> polls_by_answer{};
-  std::map<unsigned, std::uint64_t> polls_by_http;
-  std::array<std::uint64_t, 5> events_by_type{};
+  EngineCounters counters;
 };
 
 }  // namespace jobwatch::watch

@@ -205,7 +205,7 @@ def startup_run(args, work) -> list[tuple[str, str]]:
                                          f"watches, expected {n}")
                 accept.append(timed["accept_s"])
                 listed.append(timed["list_s"])
-                calls.append(timed["list_call_s"])
+                calls.append((timed["list_bytes_s"], timed["list_call_s"], timed["list_bytes"]))
                 own += d.ready_log_ms(daemon.log_text())[-1:]
                 rss.append((timed["rss_before_list_kib"], daemon.rss_kib()))
                 t = time.monotonic()
@@ -220,8 +220,9 @@ def startup_run(args, work) -> list[tuple[str, str]]:
              ", ".join(f"{s:.2f}" for s in accept) + f" s (median {statistics.median(accept):.2f} s)"),
             ("spawn → List answered (all watches)",
              ", ".join(f"{s:.2f}" for s in listed) + f" s (median {statistics.median(listed):.2f} s)"),
-            ("the List call alone (sent → reply parsed by the Python client)",
-             ", ".join(f"{s:.2f}" for s in calls) + " s"),
+            ("the List call alone: sent → last byte (→ parsed by Python's json)",
+             ", ".join(f"{b:.2f} ({p:.2f})" for b, p, _ in calls) + " s; "
+             f"{calls[0][2] / 1e6:.1f} MB"),
             ("daemon's own `ready in`", ", ".join(f"{ms} ms" for ms in own)),
             ("RSS before → after List", ", ".join(f"{b / 1024:.0f} → {a / 1024:.0f}"
                                                  for b, a in rss) + " MiB"),

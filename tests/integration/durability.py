@@ -326,16 +326,23 @@ def watch_in_batches(daemon: h.Daemon, job_ids: list[str], batch: int = 500,
 def start_timed(daemon: h.Daemon, timeout: float = 120.0) -> dict:
     """Starts the daemon and measures, from the spawn: the control socket
     accepting, and List answering (with its watch count); also the List
-    call on its own and the daemon's RSS (KiB) just before it."""
+    call on its own (to its last byte, and parsed) and the daemon's RSS
+    (KiB) just before it."""
     started = time.monotonic()
     daemon.start(timeout=timeout)
     accepting = time.monotonic() - started
     rss_before = daemon.rss_kib()
     with daemon.client(timeout=timeout) as client:
         asked = time.monotonic()
-        watches = client.call("io.jobwatch.List").get("watches") or []
+        client.send({"method": "io.jobwatch.List"})
+        raw = client.recv_raw()
+        received = time.monotonic()
+        if raw is None:
+            raise h.HarnessError("List: connection closed without a reply")
+        watches = (json.loads(raw).get("parameters") or {}).get("watches") or []
     listed = time.monotonic() - started
-    return {"accept_s": accepting, "list_s": listed, "list_call_s": time.monotonic() - asked,
+    return {"accept_s": accepting, "list_s": listed, "list_bytes_s": received - asked,
+            "list_call_s": time.monotonic() - asked, "list_bytes": len(raw),
             "rss_before_list_kib": rss_before, "watches": watches}
 
 

@@ -13,7 +13,8 @@ the simulator, the receiver and `jobwatchctl stats` saw:
 - jobwatch_detection_delay_seconds counts one observation per terminal
   transition, none negative;
 - jobwatch_build_info{version} is jobwatchd --version's;
-- no label carries a job id, and only the documented label names occur;
+- no label carries a job id, and only the documented label names occur
+  (the engine's, the store's and the control socket's counters included);
 - `promtool check metrics` (Debian's prometheus package) finds nothing to
   say about the final scrape;
 - other paths are 404 and other methods 405; a SIGHUP moving metrics.listen
@@ -39,7 +40,7 @@ import prometheus  # noqa: E402
 
 FINISH_TIMEOUT_S = 60
 REFUSED_DELIVERIES = 4
-LABEL_NAMES = {"code", "type", "sink", "result", "le", "version"}
+LABEL_NAMES = {"code", "type", "sink", "result", "le", "version", "answer", "method", "error"}
 
 
 def scrape_text(url: str) -> str:

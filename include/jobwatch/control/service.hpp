@@ -17,6 +17,7 @@
 #include "jobwatch/config/config.hpp"
 #include "jobwatch/control/validation.hpp"
 #include "jobwatch/control/varlink.hpp"
+#include "jobwatch/metrics/registry.hpp"
 #include "jobwatch/watch/engine.hpp"
 
 namespace jobwatch::control {
@@ -43,8 +44,11 @@ class Service {
   // How often a Wait sends progress at most.
   static constexpr std::chrono::milliseconds progress_interval{200};
 
+  // Control counters go to `registry` (the daemon's, which must outlive
+  // the service), or to one the service keeps for itself.
   Service(boost::asio::any_io_executor executor, watch::Engine& engine,
-          const config::Config& config, StatsProvider stats = {});
+          const config::Config& config, StatsProvider stats = {},
+          metrics::Registry* registry = nullptr);
   ~Service();
   Service(const Service&) = delete;
   Service& operator=(const Service&) = delete;
@@ -91,12 +95,14 @@ class Service {
   std::string default_project_;
   model::Api default_api_ = model::Api::app_v1;
   StatsProvider stats_;
-  std::uint64_t connections_open_ = 0;
-  std::uint64_t connections_total_ = 0;
-  std::uint64_t connections_rejected_ = 0;
-  std::uint64_t streams_open_ = 0;
-  std::map<std::string, std::uint64_t, std::less<>> requests_;
-  std::map<std::string, std::uint64_t, std::less<>> errors_;
+  std::unique_ptr<metrics::Registry> own_registry_;  // when none was given
+  metrics::Registry& registry_;
+  metrics::Gauge& connections_open_;
+  metrics::Counter connections_total_;
+  metrics::Counter connections_rejected_;
+  metrics::Gauge& streams_open_;   // Wait/Follow calls streaming
+  metrics::CounterVec& requests_;  // {method}: known methods, or "unknown"
+  metrics::CounterVec& errors_;    // {error}: error replies by name
 
   friend class WaitCall;
   friend class FollowCall;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "jobwatch/metrics/registry.hpp"
 #include "jobwatch/sinks/dispatcher.hpp"
 #include "jobwatch/store/store.hpp"
 #include "jobwatch/store/write_buffer.hpp"
@@ -18,8 +19,9 @@ namespace jobwatch::daemon {
 
 class Persistence final : public watch::Journal, public sinks::DeliveryObserver {
  public:
+  // Commits are counted in `registry`, which must outlive this.
   Persistence(boost::asio::any_io_executor executor, store::Store& store,
-              sinks::Dispatcher& dispatcher);
+              sinks::Dispatcher& dispatcher, metrics::Registry& registry);
   ~Persistence() override;
 
   // watch::Journal
@@ -43,8 +45,8 @@ class Persistence final : public watch::Journal, public sinks::DeliveryObserver 
   // Where committed events go from now on (a reload built new sinks).
   void set_dispatcher(sinks::Dispatcher& dispatcher) { dispatcher_ = &dispatcher; }
 
-  std::uint64_t commits() const { return commits_; }
-  std::uint64_t commit_failures() const { return commit_failures_; }
+  std::uint64_t commits() const { return metrics::as_count(commits_.value()); }
+  std::uint64_t commit_failures() const { return metrics::as_count(commit_failures_.value()); }
 
  private:
   void schedule_flush();
@@ -62,8 +64,8 @@ class Persistence final : public watch::Journal, public sinks::DeliveryObserver 
   boost::asio::steady_timer bookkeeping_timer_;
   bool bookkeeping_armed_ = false;
   bool last_flush_failed_ = false;
-  std::uint64_t commits_ = 0;
-  std::uint64_t commit_failures_ = 0;
+  metrics::Counter commits_;          // jobwatch_store_commits_total
+  metrics::Counter commit_failures_;  // jobwatch_store_commit_failures_total
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -30,6 +30,11 @@ class CounterVec {
   void add(const std::vector<std::string>& label_values, double by = 1);
   // 0 for label values never added to.
   double value(const std::vector<std::string>& label_values) const;
+  // Where that sample's value lives, made (at 0, so it is shown from now
+  // on) if new: for a Counter handle. Stable for the family's life.
+  double* cell(const std::vector<std::string>& label_values);
+  // The sum over the samples whose labels have every given value.
+  double sum_where(const Labels& match) const;
 
   const std::vector<std::string>& label_names() const { return label_names_; }
   // Ordered by label values, so that output is stable between scrapes.

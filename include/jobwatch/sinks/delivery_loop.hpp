@@ -4,6 +4,7 @@
 // the queue can later be backed by outbox rows without changing the loop.
 #pragma once
 
+#include <array>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/object.hpp>
 #include <chrono>
@@ -15,6 +16,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "jobwatch/metrics/registry.hpp"
 #include "jobwatch/sinks/delivery_observer.hpp"
 #include "jobwatch/sinks/retry.hpp"
 #include "jobwatch/sinks/sink.hpp"
@@ -50,8 +52,11 @@ class DeliveryLoop : public std::enable_shared_from_this<DeliveryLoop> {
  public:
   using DeadLetterSink = std::function<void(DeadLetter)>;
 
+  // Outcomes are counted in `outcomes` (jobwatch_events_total{type, sink,
+  // result}), which must outlive the loop; stats() reads them back there.
   DeliveryLoop(std::unique_ptr<Sink> sink, EventFilter filter, std::chrono::milliseconds max_age,
-               std::shared_ptr<RetryPolicy> policy, DeadLetterSink on_dead_letter);
+               std::shared_ptr<RetryPolicy> policy, DeadLetterSink on_dead_letter,
+               metrics::CounterVec& outcomes);
   DeliveryLoop(const DeliveryLoop&) = delete;
   DeliveryLoop& operator=(const DeliveryLoop&) = delete;
 
@@ -90,6 +95,9 @@ class DeliveryLoop : public std::enable_shared_from_this<DeliveryLoop> {
   void expire_followers(const std::string& error, std::chrono::steady_clock::time_point now);
   Delivery pop_head();
   void settle_head_dead(std::string reason);
+  enum class Outcome : std::uint8_t { delivered, retry, dead_lettered };
+  void count(const watch::Event& event, Outcome outcome);
+  double counted(Outcome outcome) const;
 
   std::unique_ptr<Sink> sink_;
   EventFilter filter_;
@@ -116,9 +124,10 @@ class DeliveryLoop : public std::enable_shared_from_this<DeliveryLoop> {
   Activity activity_ = Activity::idle;
   bool failing_ = false;  // warned that this sink fails; cleared on success
 
-  std::uint64_t delivered_ = 0;
-  std::uint64_t retries_ = 0;
-  std::uint64_t dead_lettered_ = 0;
+  metrics::CounterVec& outcomes_;
+  // Handles into outcomes_ by (event type, outcome), bound on first use so
+  // that only outcomes that happened are shown.
+  std::array<metrics::Counter, 5 * 3> outcome_counters_{};
   std::string last_error_;
 };
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "jobwatch/config/config.hpp"
+#include "jobwatch/metrics/registry.hpp"
 #include "jobwatch/sinks/delivery_loop.hpp"
 #include "jobwatch/sinks/delivery_observer.hpp"
 #include "jobwatch/sinks/retry.hpp"
@@ -45,11 +46,15 @@ class Dispatcher {
   // duplicate name, unknown event type in `events`, a file sink without a
   // path, a bad webhook URL or secret. A file that cannot be opened yet is
   // not an error: its events wait and are retried.
+  // Delivery outcomes are counted in `registry` (the daemon's, which must
+  // outlive the dispatcher, so counts carry over a reload), or in one the
+  // dispatcher keeps for itself.
   static std::variant<std::unique_ptr<Dispatcher>, std::string> create(
       const boost::asio::any_io_executor& executor, const std::vector<config::SinkConfig>& sinks,
-      RetryPolicy policy = {});
+      RetryPolicy policy = {}, metrics::Registry* registry = nullptr);
   static std::unique_ptr<Dispatcher> with_sinks(std::vector<SinkSpec> sinks,
-                                                RetryPolicy policy = {});
+                                                RetryPolicy policy = {},
+                                                metrics::Registry* registry = nullptr);
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
@@ -86,10 +91,12 @@ class Dispatcher {
   // was logged at warn and is still counted in stats).
   const std::deque<DeadLetter>& dead_letters() const { return dead_letters_; }
   static constexpr std::size_t max_dead_letters = 10'000;
-  // Every dead letter since start, plus what add_dead_lettered_count seeded
-  // (the store's count from before a restart).
-  std::uint64_t dead_lettered_total() const { return dead_lettered_total_; }
-  void add_dead_lettered_count(std::uint64_t n) { dead_lettered_total_ += n; }
+  // Every dead letter since the daemon started (as counted in the
+  // registry), plus those from before it started: the store's count, seeded
+  // by add_dead_lettered_count and handed on to a reload's dispatcher.
+  std::uint64_t dead_lettered_total() const;
+  void add_dead_lettered_count(std::uint64_t n) { dead_lettered_before_ += n; }
+  std::uint64_t dead_lettered_before_start() const { return dead_lettered_before_; }
 
   void reopen();  // SIGHUP: reopen file sinks
   // Shutdown, in two steps: pause() starts no new attempt (queued events and
@@ -105,14 +112,17 @@ class Dispatcher {
   std::size_t in_flight() const;  // out at sinks awaiting their answer, summed
 
  private:
-  Dispatcher(std::vector<SinkSpec> sinks, RetryPolicy policy);
+  Dispatcher(std::vector<SinkSpec> sinks, RetryPolicy policy, metrics::Registry* registry);
   void add_dead_letter(DeadLetter letter);
   DeliveryLoop* find_loop(std::string_view sink) const;
 
   std::shared_ptr<RetryPolicy> policy_;
+  // Declared before the loops, which count into it: destroyed after them.
+  std::unique_ptr<metrics::Registry> own_registry_;
+  metrics::CounterVec* outcomes_ = nullptr;  // jobwatch_events_total{type, sink, result}
   std::vector<std::shared_ptr<DeliveryLoop>> loops_;
   std::deque<DeadLetter> dead_letters_;
-  std::uint64_t dead_lettered_total_ = 0;
+  std::uint64_t dead_lettered_before_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool stopped_ = false;
 };

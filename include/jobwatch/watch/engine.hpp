@@ -25,6 +25,10 @@
 #include "jobwatch/watch/trace.hpp"
 #include "jobwatch/watch/watch_info.hpp"
 
+namespace jobwatch::metrics {
+class Registry;
+}
+
 namespace jobwatch::watch {
 
 // One job to watch and the API it lives in.
@@ -89,8 +93,10 @@ class Engine {
   // With a journal, every watch and transition is recorded there and the
   // journal (not the event listeners) feeds the sinks; without one the
   // engine is memory-only.
+  // Counters go to `registry` (the daemon's, which must outlive the
+  // engine), or to one the engine keeps for itself.
   Engine(boost::asio::any_io_executor executor, const config::Config& config, upstream::JobApi& api,
-         Journal* journal = nullptr);
+         Journal* journal = nullptr, metrics::Registry* registry = nullptr);
   // On a loop of the caller's (the replay benchmark's virtual time), which
   // must outlive the engine. The backoff jitter is seeded the same every
   // time, so a replay repeats exactly.

@@ -91,6 +91,40 @@ TEST_F(DispatcherTest, ConfigFilterRejectsUnknownEventTypes) {
   EXPECT_NE(std::get<std::string>(twice).find("duplicate"), std::string::npos);
 }
 
+TEST_F(DispatcherTest, OutcomesAreCountedOnceInTheRegistryAndStatsReadThemThere) {
+  metrics::Registry registry;
+  add("a", [](const watch::Event& e, int attempt) {
+    if (e.job_id == "j2" && attempt <= 1) return DeliveryResult::retry("busy");
+    if (e.job_id == "bad") return DeliveryResult::permanent("HTTP 400");
+    return DeliveryResult::ok();
+  });
+  auto d = Dispatcher::with_sinks(std::move(specs_), time_.policy(), &registry);
+  for (const char* j : {"j1", "j2", "bad"}) d->submit(make_event(j));
+  ASSERT_TRUE(run_until(ioc_, [&] { return d->pending() == 0; }));
+  auto& events = registry.counter("jobwatch_events_total", "", {"type", "sink", "result"});
+  const std::string type(watch::type_name(make_event("j1").type));
+  EXPECT_EQ(events.value({type, "a", "delivered"}), 2);
+  EXPECT_EQ(events.value({type, "a", "retry"}), 1);
+  EXPECT_EQ(events.value({type, "a", "dead_lettered"}), 1);
+  EXPECT_EQ(stat_of(*d, "a", "delivered"), 2);
+  EXPECT_EQ(stat_of(*d, "a", "retries"), 1);
+  EXPECT_EQ(stat_of(*d, "a", "dead_lettered"), 1);
+  EXPECT_EQ(d->dead_lettered_total(), 1u);
+
+  // A reload's dispatcher on the same registry carries the counts on; the
+  // store's dead letters from before the start are handed over, not the
+  // ones the registry already holds.
+  d->add_dead_lettered_count(5);
+  add("a", test::always_ok);
+  auto next = Dispatcher::with_sinks(std::move(specs_), time_.policy(), &registry);
+  next->add_dead_lettered_count(d->dead_lettered_before_start());
+  d.reset();
+  next->submit(make_event("j3"));
+  ASSERT_TRUE(run_until(ioc_, [&] { return next->pending() == 0; }));
+  EXPECT_EQ(stat_of(*next, "a", "delivered"), 3);
+  EXPECT_EQ(next->dead_lettered_total(), 6u);
+}
+
 TEST_F(DispatcherTest, RetriesTheHeadAndKeepsOrder) {
   // e2 fails twice before it goes through; nothing overtakes it.
   auto* sink = add("a", [](const watch::Event& e, int attempt) {
