@@ -213,6 +213,15 @@ def startup_run(args, work) -> list[tuple[str, str]]:
                 stops.append((time.monotonic() - t, code))
                 log(f"start-up: restart {i + 1}: socket {timed['accept_s']:.2f}s, List "
                     f"{timed['list_s']:.2f}s, SIGTERM exit {code}")
+            # Once more with nothing to poll (simulator gone, rate_limit 1):
+            # the List alone, without the restored watches' first polls
+            # taking turns with its pieces.
+            sim.stop()
+            daemon.config["api"]["rate_limit"] = 1
+            quiet = d.start_timed(daemon, timeout=MAX_PHASE_S)
+            quiet_rss = (quiet["rss_before_list_kib"], daemon.rss_kib())
+            daemon.stop(timeout=60)
+            log(f"start-up, nothing to poll: List {quiet['list_bytes_s']:.2f}s to its last byte")
         rows = [
             ("start-up: stored watches", f"{n} (registered in {register_s:.1f} s, "
                                          f"{n / register_s:.0f}/s); state dir {db_bytes / 1e6:.1f} MB"),
@@ -226,6 +235,9 @@ def startup_run(args, work) -> list[tuple[str, str]]:
             ("daemon's own `ready in`", ", ".join(f"{ms} ms" for ms in own)),
             ("RSS before → after List", ", ".join(f"{b / 1024:.0f} → {a / 1024:.0f}"
                                                  for b, a in rss) + " MiB"),
+            ("the same start with nothing to poll: List to its last byte; RSS before → after",
+             f"{quiet['list_bytes_s']:.2f} s; {quiet_rss[0] / 1024:.0f} → "
+             f"{quiet_rss[1] / 1024:.0f} MiB"),
             ("SIGTERM to exit", ", ".join(f"{s:.2f} s (exit {c})" for s, c in stops)),
         ]
     finally:
