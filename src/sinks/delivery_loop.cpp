@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
+#include <cassert>
 
 namespace jobwatch::sinks {
 
@@ -67,6 +68,21 @@ bool DeliveryLoop::push(std::shared_ptr<const watch::Event> event,
   return true;
 }
 
+// The only places the loop's state changes. The activity's whole life:
+// idle → posted → idle (the posted pump runs), idle → delivering → idle
+// (the sink answered), idle → waiting → idle (the retry timer fired or was
+// cancelled); nothing else moves. The mode goes running ⇄ paused, and to
+// stopped for good.
+void DeliveryLoop::enter(Activity next) {
+  assert(next == Activity::idle ? activity_ != Activity::idle : activity_ == Activity::idle);
+  activity_ = next;
+}
+
+void DeliveryLoop::enter(Mode next) {
+  assert(mode_ != Mode::stopped || next == Mode::stopped);
+  mode_ = next;
+}
+
 void DeliveryLoop::reopen() {
   sink_->reopen();
   // A file that could not be opened or written may work now (new file,
@@ -75,28 +91,28 @@ void DeliveryLoop::reopen() {
 }
 
 void DeliveryLoop::pause() {
-  if (mode_ == Mode::running) mode_ = Mode::paused;
+  if (mode_ == Mode::running) enter(Mode::paused);
 }
 
 void DeliveryLoop::resume() {
-  if (mode_ == Mode::paused) mode_ = Mode::running;
+  if (mode_ == Mode::paused) enter(Mode::running);
   schedule_pump();
 }
 
 void DeliveryLoop::stop() {
-  mode_ = Mode::stopped;
+  enter(Mode::stopped);
   timer_.cancel();
   sink_->stop();
 }
 
 void DeliveryLoop::schedule_pump() {
   if (mode_ != Mode::running || activity_ != Activity::idle || queue_.empty()) return;
-  activity_ = Activity::posted;
+  enter(Activity::posted);
   // Posting (rather than delivering now) keeps submit() cheap and lets a
   // burst of submits in one loop turn go out as one batch.
   boost::asio::post(sink_->executor(), [weak = weak_from_this()] {
     if (auto self = weak.lock()) {
-      if (self->activity_ == Activity::posted) self->activity_ = Activity::idle;
+      if (self->activity_ == Activity::posted) self->enter(Activity::idle);
       self->pump();
     }
   });
@@ -107,7 +123,7 @@ void DeliveryLoop::pump() {
   const auto count = std::min(queue_.size(), std::max<std::size_t>(sink_->max_batch(), 1));
   batch_.clear();
   for (std::size_t i = 0; i < count; ++i) batch_.push_back(queue_[i].event.get());
-  activity_ = Activity::delivering;
+  enter(Activity::delivering);
   // The queue keeps the events alive until on_results pops them.
   sink_->deliver_batch(batch_,
                        [weak = weak_from_this(), count](std::vector<DeliveryResult> results) {
@@ -116,7 +132,7 @@ void DeliveryLoop::pump() {
 }
 
 void DeliveryLoop::on_results(std::size_t attempted, std::vector<DeliveryResult> results) {
-  activity_ = Activity::idle;
+  enter(Activity::idle);
   batch_.clear();
   if (mode_ == Mode::stopped) return;
   if (results.empty()) {
@@ -182,12 +198,12 @@ bool DeliveryLoop::retry_head(DeliveryResult result, steady_clock::time_point no
                               policy_->wall_now() + delay, result.error);
     if (mode_ == Mode::stopped) return true;
   }
-  activity_ = Activity::waiting;
+  enter(Activity::waiting);
   timer_.expires_after(delay);
   timer_.async_wait([weak = weak_from_this()](const boost::system::error_code&) {
     // Cancelled by reopen() (retry now) or stop(), or simply due.
     if (auto self = weak.lock()) {
-      if (self->activity_ == Activity::waiting) self->activity_ = Activity::idle;
+      if (self->activity_ == Activity::waiting) self->enter(Activity::idle);
       self->pump();
     }
   });

@@ -120,6 +120,8 @@ class DeliveryLoop : public std::enable_shared_from_this<DeliveryLoop> {
     delivering,  // batch_ is with the sink
     waiting,     // the retry timer is armed
   };
+  void enter(Activity next);
+  void enter(Mode next);
   Mode mode_ = Mode::running;
   Activity activity_ = Activity::idle;
   bool failing_ = false;  // warned that this sink fails; cleared on success
