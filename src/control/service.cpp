@@ -54,7 +54,7 @@ class WatchListPieces final : public ReplyPieces {
       : engine_(engine), handles_(std::move(handles)) {}
 
   bool next(std::string& out) override {
-    if (next_ == 0 && !started_) {
+    if (!started_) {
       out += R"({"parameters":{"watches":[)";
       started_ = true;
     }
