@@ -71,9 +71,28 @@ void Persistence::record_polls(const std::vector<const watch::Watch*>& watches) 
   schedule_flush();
 }
 
+// With the delivery confirmations' flush: a new answer owes nothing to
+// anyone, and a write per poll each on its own fsync would cost more than
+// the poll.
+void Persistence::record_answer(const watch::Watch& watch) {
+  buffer_.save_polls(store::polls_of(watch));
+  schedule_bookkeeping_flush();
+}
+
 void Persistence::record_removed(const watch::JobRef& job) {
   buffer_.delete_watch(job);
   schedule_flush();
+}
+
+std::string Persistence::last_answer(const watch::JobRef& job) {
+  if (auto pending = buffer_.pending_answer(job)) return std::move(*pending);
+  auto stored = store_.load_answer(job);
+  if (auto* error = std::get_if<store::StoreError>(&stored)) {
+    spdlog::error("state store: cannot read the last answer of {}/{}: {}", job.project_id,
+                  job.job_id, error->message);
+    return {};
+  }
+  return std::move(std::get<std::string>(stored));
 }
 
 void Persistence::delivered(const watch::Event& event, std::string_view sink) {

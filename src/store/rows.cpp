@@ -100,7 +100,7 @@ StoredWatch to_stored(const watch::Watch& w) {
   s.next_poll_at = w.next_poll_at;
   s.expected_end = w.expected_end;
   s.last_error = w.last_error;
-  s.last_job_json = w.last_job_json;
+  if (!w.unsaved_answer.empty()) s.last_job_json = w.unsaved_answer;
   s.abandon_reason = w.abandon_reason;
   s.final_event = w.final_event;
   if (watch::is_finished(w.state)) s.finished_at = w.finished_at;
@@ -108,7 +108,9 @@ StoredWatch to_stored(const watch::Watch& w) {
 }
 
 WatchPolls polls_of(const watch::Watch& w) {
-  return {w.job, w.polls, w.last_poll_at, w.next_poll_at, w.expected_end, w.last_error};
+  WatchPolls p{w.job, w.polls, w.last_poll_at, w.next_poll_at, w.expected_end, w.last_error, {}};
+  if (!w.unsaved_answer.empty()) p.last_job_json = w.unsaved_answer;
+  return p;
 }
 
 watch::Watch to_watch(StoredWatch s) {
@@ -130,7 +132,7 @@ watch::Watch to_watch(StoredWatch s) {
   w.next_poll_at = s.next_poll_at;
   w.expected_end = s.expected_end;
   w.last_error = std::move(s.last_error);
-  w.last_job_json = std::move(s.last_job_json);
+  if (s.last_job_json) watch::remember_answer(w, std::move(*s.last_job_json));
   w.abandon_reason = s.abandon_reason;
   w.final_event = std::move(s.final_event);
   w.finished_at = s.finished_at.value_or(model::WallTime{});

@@ -23,7 +23,8 @@ struct Store::Impl {
   // Declared first so it is closed after every statement is finalized.
   std::unique_ptr<detail::Database> db;
   detail::Statement begin, commit, rollback;
-  detail::Statement upsert_watch, delete_watch, save_polls, load_watches, purge_finished;
+  detail::Statement upsert_watch, delete_watch, save_polls, save_answer, load_answer;
+  detail::Statement load_watches, purge_finished;
   detail::Statement add_outbox, delete_outbox, update_attempt, load_outbox;
   detail::Statement copy_to_dead_letters, load_dead_letters, count_dead_letters;
   detail::Statement upsert_timing_model, load_timing_models;
@@ -87,13 +88,19 @@ std::optional<StoreError> Store::Impl::prepare_statements() {
        "state, track, subjobs_total, subjobs_done, polls, last_poll_at, next_poll_at, "
        "expected_end, last_error, last_job_json, abandon_reason, final_event, finished_at, api, "
        "job_type) "
-       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+       "COALESCE(?16, ''), ?17, "
        "?18, ?19, ?20, ?21) ON CONFLICT (project_id, job_id) DO UPDATE SET labels = ?3, "
        "submitter = ?4, created_at = ?5, deadline_at = ?6, state = ?7, track = ?8, "
        "subjobs_total = ?9, subjobs_done = ?10, polls = ?11, last_poll_at = ?12, "
-       "next_poll_at = ?13, expected_end = ?14, last_error = ?15, last_job_json = ?16, "
+       "next_poll_at = ?13, expected_end = ?14, last_error = ?15, "
+       "last_job_json = COALESCE(?16, last_job_json), "
        "abandon_reason = ?17, final_event = ?18, finished_at = ?19, api = ?20, job_type = ?21"},
       {&Impl::delete_watch, "DELETE FROM watches WHERE project_id = ?1 AND job_id = ?2"},
+      {&Impl::save_answer,
+       "UPDATE watches SET last_job_json = ?3 WHERE project_id = ?1 AND job_id = ?2"},
+      {&Impl::load_answer,
+       "SELECT last_job_json FROM watches WHERE project_id = ?1 AND job_id = ?2"},
       {&Impl::save_polls,
        "INSERT INTO watch_polls (project_id, job_id, polls, last_poll_at, next_poll_at, "
        "expected_end, last_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (project_id, "
@@ -110,7 +117,7 @@ std::optional<StoreError> Store::Impl::prepare_statements() {
        "CASE WHEN p.job_id IS NULL THEN w.next_poll_at ELSE p.next_poll_at END, "
        "CASE WHEN p.job_id IS NULL THEN w.expected_end ELSE p.expected_end END, "
        "CASE WHEN p.job_id IS NULL THEN w.last_error ELSE p.last_error END, "
-       "last_job_json, abandon_reason, final_event, finished_at, api, job_type "
+       "abandon_reason, final_event, finished_at, api, job_type "
        "FROM watches w LEFT JOIN watch_polls p ON p.project_id = w.project_id AND "
        "p.job_id = w.job_id ORDER BY w.rowid"},
       {&Impl::purge_finished,
@@ -228,7 +235,10 @@ void Batch::upsert_watch(const StoredWatch& w) {
   use->bind(13, to_ms(w.next_poll_at));
   use->bind(14, to_ms(w.expected_end));
   use->bind(15, w.last_error);
-  use->bind(16, w.last_job_json);
+  if (w.last_job_json)
+    use->bind(16, *w.last_job_json);
+  else
+    use->bind_null(16);
   if (w.abandon_reason)
     use->bind(17, watch::reason_name(*w.abandon_reason));
   else
@@ -243,6 +253,19 @@ void Batch::upsert_watch(const StoredWatch& w) {
 void Batch::save_polls(const WatchPolls& p) {
   if (failed()) return;
   auto& impl = *store_.impl_;
+  if (p.last_job_json) {
+    // Into the row itself (load_answer reads nothing else; the next
+    // whole-row write keeps it unless it brings a newer one), and first:
+    // updating the row drops its watch_polls row (schema.cpp).
+    Use answer(impl.save_answer);
+    answer->bind(1, p.job.project_id);
+    answer->bind(2, p.job.job_id);
+    answer->bind(3, *p.last_job_json);
+    if (auto error = run(*impl.db, *answer, "write to")) {
+      fail(std::move(*error));
+      return;
+    }
+  }
   Use use(impl.save_polls);
   use->bind(1, p.job.project_id);
   use->bind(2, p.job.job_id);
@@ -363,23 +386,22 @@ std::variant<std::vector<StoredWatch>, StoreError> Store::load_watches() {
     w.next_poll_at = from_ms(stmt->optional_int64(12));
     w.expected_end = from_ms(stmt->optional_int64(13));
     w.last_error = stmt->text(14);
-    w.last_job_json = stmt->text(15);
-    if (!stmt->is_null(16)) {
-      w.abandon_reason = detail::reason_from_name(stmt->text(16));
+    if (!stmt->is_null(15)) {
+      w.abandon_reason = detail::reason_from_name(stmt->text(15));
       if (!w.abandon_reason) return damaged(file, which() + "unknown abandon reason");
     }
-    w.final_event = stmt->text(17);
-    w.finished_at = from_ms(stmt->optional_int64(18));
-    auto api = model::api_from_name(stmt->text(19));
-    if (!api) return damaged(file, which() + "unknown api '" + std::string(stmt->text(19)) + "'");
+    w.final_event = stmt->text(16);
+    w.finished_at = from_ms(stmt->optional_int64(17));
+    auto api = model::api_from_name(stmt->text(18));
+    if (!api) return damaged(file, which() + "unknown api '" + std::string(stmt->text(18)) + "'");
     w.api = *api;
-    w.job_type = stmt->text(20);
+    w.job_type = stmt->text(19);
     watches.push_back(std::move(w));
   }
   if (rc != SQLITE_DONE) return impl.db->error(rc, "read");
   // Creation order, ties by key. Sorted here, not by SQL: its sorter copies
-  // every row with its last answer (a tenth of a second at 100k rows), and
-  // rows in rowid order are close to sorted already.
+  // every row (a tenth of a second at 100k rows, when rows still carried
+  // their answers), and rows in rowid order are close to sorted already.
   auto created_before = [](const StoredWatch& a, const StoredWatch& b) {
     return std::tie(a.created_at, a.job.project_id, a.job.job_id) <
            std::tie(b.created_at, b.job.project_id, b.job.job_id);
@@ -387,6 +409,16 @@ std::variant<std::vector<StoredWatch>, StoreError> Store::load_watches() {
   if (!std::is_sorted(watches.begin(), watches.end(), created_before))
     std::stable_sort(watches.begin(), watches.end(), created_before);
   return watches;
+}
+
+std::variant<std::string, StoreError> Store::load_answer(const watch::JobRef& job) {
+  Use stmt(impl_->load_answer);
+  stmt->bind(1, job.project_id);
+  stmt->bind(2, job.job_id);
+  const int rc = stmt->step();
+  if (rc == SQLITE_DONE) return std::string();
+  if (rc != SQLITE_ROW) return impl_->db->error(rc, "read");
+  return std::string(stmt->text(0));
 }
 
 std::variant<std::vector<OutboxRow>, StoreError> Store::load_outbox() {

@@ -6,13 +6,17 @@
 
 namespace jobwatch::store {
 
-void WriteBuffer::push_watch_op(const watch::JobRef& job, Op op) {
+std::string WriteBuffer::key_of(const watch::JobRef& job) {
   std::string key;
   key.reserve(job.project_id.size() + job.job_id.size() + 1);
   key.append(job.project_id).push_back('\0');
   key.append(job.job_id);
+  return key;
+}
+
+void WriteBuffer::push_watch_op(const watch::JobRef& job, Op op) {
   // A whole-row upsert or a delete makes any earlier write of that watch moot.
-  auto [it, inserted] = watch_ops_.try_emplace(std::move(key), ops_.size());
+  auto [it, inserted] = watch_ops_.try_emplace(key_of(job), ops_.size());
   if (!inserted) {
     ops_[it->second] = std::monostate{};
     it->second = ops_.size();
@@ -23,6 +27,18 @@ void WriteBuffer::push_watch_op(const watch::JobRef& job, Op op) {
 }
 
 void WriteBuffer::upsert_watch(StoredWatch watch) {
+  // A row that keeps its stored answer (COALESCE) keeps the one this buffer
+  // has not written yet, if any; after a delete this supersedes, it is a new
+  // watch of that key with no answer yet.
+  if (!watch.last_job_json) {
+    if (auto it = watch_ops_.find(key_of(watch.job)); it != watch_ops_.end()) {
+      Op& earlier = ops_[it->second];
+      if (auto* row = std::get_if<StoredWatch>(&earlier))
+        watch.last_job_json = std::move(row->last_job_json);
+      else if (std::holds_alternative<Delete>(earlier))
+        watch.last_job_json = std::string();
+    }
+  }
   const watch::JobRef job = watch.job;
   push_watch_op(job, std::move(watch));
 }
@@ -33,6 +49,13 @@ void WriteBuffer::delete_watch(watch::JobRef job) {
 }
 
 void WriteBuffer::save_polls(WatchPolls polls) {
+  // The newer answer goes into the buffered row too, so that a later row
+  // written without one carries this one forward, not the row's older one.
+  if (polls.last_job_json) {
+    if (auto it = watch_ops_.find(key_of(polls.job)); it != watch_ops_.end())
+      if (auto* row = std::get_if<StoredWatch>(&ops_[it->second]))
+        row->last_job_json = polls.last_job_json;
+  }
   ops_.emplace_back(std::move(polls));
   ++writes_;
 }
@@ -64,6 +87,20 @@ void WriteBuffer::dead_letter(std::string event_id, std::string sink, std::strin
 void WriteBuffer::upsert_timing_model(TimingModelRow row) {
   ops_.emplace_back(std::move(row));
   ++writes_;
+}
+
+std::optional<std::string> WriteBuffer::pending_answer(const watch::JobRef& job) const {
+  // Newest first; rare (Show, an abandon), so a scan of one turn's writes.
+  for (auto op = ops_.rbegin(); op != ops_.rend(); ++op) {
+    if (const auto* row = std::get_if<StoredWatch>(&*op)) {
+      if (row->job == job && row->last_job_json) return row->last_job_json;
+    } else if (const auto* polls = std::get_if<WatchPolls>(&*op)) {
+      if (polls->job == job && polls->last_job_json) return polls->last_job_json;
+    } else if (const auto* gone = std::get_if<Delete>(&*op)) {
+      if (gone->job == job) return std::string();
+    }
+  }
+  return std::nullopt;
 }
 
 void WriteBuffer::on_flushed(Done done) {

@@ -95,7 +95,9 @@ std::vector<TraceJob> Engine::finished_jobs() const {
   // offsets are not stored per watch (clocks drift slowly), and after a
   // restart it is zero until the API has answered again.
   impl_->table.for_each([&](const Watch& w) {
-    if (auto job = trace_job(w, impl_->api_clocks.offset(w.api))) jobs.push_back(std::move(*job));
+    if (auto job =
+            trace_job(w, last_answer(w, impl_->stored_answer), impl_->api_clocks.offset(w.api)))
+      jobs.push_back(std::move(*job));
   });
   return jobs;
 }
@@ -211,7 +213,7 @@ std::optional<ShowResult> Engine::show(const JobRef& job) const {
   auto index = impl_->table.find(job);
   if (!index) return std::nullopt;
   const Watch& w = impl_->table.at(*index);
-  return ShowResult{info_of(w), w.last_job_json};
+  return ShowResult{info_of(w), last_answer(w, impl_->stored_answer)};
 }
 
 std::optional<WatchInfo> Engine::info(const JobRef& job) const {

@@ -107,6 +107,10 @@ struct Engine::Impl {
         loop(engine_loop),
         api(job_api),
         journal(watch_journal),
+        stored_answer(watch_journal ? StoredAnswer([watch_journal](const JobRef& job) {
+          return watch_journal->last_answer(job);
+        })
+                                    : StoredAnswer()),
         order(poll_order),
         limiter(config.api.rate_limit),
         adaptive(config.api.rate_limit),
@@ -155,7 +159,7 @@ struct Engine::Impl {
       due.pop();
       if (!is_current(entry)) continue;
       Watch& w = table.at(entry.index);
-      if (auto expired = expire_if_due(w, loop.wall_now())) {
+      if (auto expired = expire_if_due(w, loop.wall_now(), stored_answer)) {
         std::vector<Event> events{std::move(*expired)};
         record(entry.index, events);
         on_finished(entry.index, events);
@@ -279,10 +283,15 @@ struct Engine::Impl {
     // The estimate seen while the job ran, before the final answer replaces it.
     const std::optional<model::WallTime> estimate = w.expected_end;
     StepResult step = apply_answer(w, answer, poll, loop.wall_now(), jitter(rng), &timing,
-                                   api_clock_offset(w.api, answer), budget_wait());
+                                   api_clock_offset(w.api, answer), budget_wait(), stored_answer);
     std::optional<TimingUpdate> learned;
     if (step.finished) learned = learn(w, answer, estimate);
-    if (step.changed) record(index, step.events, learned);
+    if (step.changed) {
+      record(index, step.events, learned);
+    } else if (journal && !w.unsaved_answer.empty()) {
+      journal->record_answer(w);
+      answer_handed_over(w);
+    }
     if (step.finished) {
       on_finished(index, step.events);
     } else {
@@ -357,7 +366,9 @@ struct Engine::Impl {
               const std::optional<TimingUpdate>& learned = std::nullopt) {
     Watch& w = table.at(index);
     w.polls_unsaved = false;
-    if (journal) journal->record_change(w, events, learned);
+    if (!journal) return;
+    journal->record_change(w, events, learned);
+    answer_handed_over(w);
   }
 
   // SPEC §7: a job whose success the daemon saw teaches its key's model how
@@ -448,6 +459,7 @@ struct Engine::Impl {
   Loop& loop;
   upstream::JobApi& api;
   Journal* journal = nullptr;
+  StoredAnswer stored_answer;  // the journal's copies of answers (last_answer)
   PollOrder order;
   config::PollConfig poll;
   std::size_t max_in_flight = 16;

@@ -132,11 +132,11 @@ void finish(Watch& watch, StepResult& result, model::WallTime now) {
 }
 
 void abandon(Watch& watch, StepResult& result, AbandonReason reason, const upstream::Answer* answer,
-             model::WallTime now) {
+             model::WallTime now, const StoredAnswer& stored) {
   const std::string_view code = answer ? std::string_view(answer->error_code) : "";
   const std::string_view msg = answer ? std::string_view(answer->error_msg) : "";
   if (auto event = abandon_event(watch.track, {watch.job, watch.api, watch.labels}, reason, code,
-                                 msg, now, watch.last_job_json))
+                                 msg, now, last_answer(watch, stored)))
     result.events.push_back(std::move(*event));
   watch.state = WatchState::abandoned;
   watch.abandon_reason = reason;
@@ -148,7 +148,7 @@ void abandon(Watch& watch, StepResult& result, AbandonReason reason, const upstr
 StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
                         const config::PollConfig& poll, model::WallTime now, double jitter_unit,
                         const schedule::TimingModels* timing, milliseconds api_clock_offset,
-                        milliseconds budget_wait) {
+                        milliseconds budget_wait, const StoredAnswer& stored) {
   StepResult result;
   std::optional<EndPrediction> predicted;  // for a running job whose key predicts
   ++watch.polls;
@@ -160,7 +160,7 @@ StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
       watch.seen = true;
       if (!job.job_type.is_null()) watch.job_type = model::job_type_text(job.job_type);
       watch.last_error.clear();
-      watch.last_job_json = boost::json::serialize(job.raw);
+      remember_answer(watch, boost::json::serialize(job.raw));
       watch.expected_end =
           job.expected_end_time ? model::parse_rfc3339(*job.expected_end_time) : std::nullopt;
       const WatchState state_before = watch.state;
@@ -188,14 +188,14 @@ StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
     }
     case AnswerKind::rejected:
       watch.last_error = answer.describe();
-      abandon(watch, result, AbandonReason::rejected, &answer, now);
+      abandon(watch, result, AbandonReason::rejected, &answer, now, stored);
       return result;
     case AnswerKind::not_found:
       watch.last_error = answer.describe();
       // A job seen before and gone now is treated as a passing fault; only a
       // job never seen within the grace period is given up on.
       if (!watch.seen && now - watch.created_at >= poll.not_found_grace) {
-        abandon(watch, result, AbandonReason::not_found, &answer, now);
+        abandon(watch, result, AbandonReason::not_found, &answer, now, stored);
         return result;
       }
       break;
@@ -205,7 +205,7 @@ StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
   }
 
   if (now >= watch.deadline_at) {
-    abandon(watch, result, AbandonReason::deadline, nullptr, now);
+    abandon(watch, result, AbandonReason::deadline, nullptr, now, stored);
     return result;
   }
 
@@ -238,10 +238,10 @@ StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
   return result;
 }
 
-std::optional<Event> expire_if_due(Watch& watch, model::WallTime now) {
+std::optional<Event> expire_if_due(Watch& watch, model::WallTime now, const StoredAnswer& stored) {
   if (now < watch.deadline_at) return std::nullopt;
   StepResult result;
-  abandon(watch, result, AbandonReason::deadline, nullptr, now);
+  abandon(watch, result, AbandonReason::deadline, nullptr, now, stored);
   if (result.events.empty()) return std::nullopt;
   return std::move(result.events.back());
 }

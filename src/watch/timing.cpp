@@ -122,6 +122,7 @@ boost::json::object timing_json(const schedule::TimingKey& key, const schedule::
 }
 
 schedule::TimingModels seed_timing_models(const std::vector<Watch>& watches,
+                                          const StoredAnswer& stored,
                                           schedule::TimingModelParams params) {
   std::vector<const Watch*> ended;
   for (const Watch& w : watches)
@@ -130,7 +131,7 @@ schedule::TimingModels seed_timing_models(const std::vector<Watch>& watches,
                    [](const Watch* a, const Watch* b) { return a->finished_at < b->finished_at; });
   schedule::TimingModels models(params);
   for (const Watch* w : ended) {
-    if (auto timing = job_timing_of_json(w->last_job_json))
+    if (auto timing = job_timing_of_json(last_answer(*w, stored)))
       models.get(timing_key(*w)).observe_job(timing->duration_s, timing->expected_duration_s);
   }
   return models;

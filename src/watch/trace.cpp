@@ -17,12 +17,13 @@ std::string_view outcome_word(bool succeeded) {
 
 }  // namespace
 
-std::optional<TraceJob> trace_job(const Watch& watch, std::chrono::milliseconds api_clock_offset) {
+std::optional<TraceJob> trace_job(const Watch& watch, std::string_view last_answer,
+                                  std::chrono::milliseconds api_clock_offset) {
   if (watch.state != WatchState::succeeded && watch.state != WatchState::failed)
     return std::nullopt;
   // The last answer through its API's mapping, so that each API's subjob
   // statuses mean what they mean everywhere else (SPEC §1.3).
-  auto parsed = model::parse_job_object(watch.api, watch.last_job_json);
+  auto parsed = model::parse_job_object(watch.api, last_answer);
   const auto* job = std::get_if<model::JobSnapshot>(&parsed);
   if (!job) return std::nullopt;
   const auto begin = time_of(job->begin_time);

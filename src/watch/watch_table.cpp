@@ -2,6 +2,25 @@
 
 namespace jobwatch::watch {
 
+void remember_answer(Watch& watch, std::string text) {
+  const std::uint64_t digest = std::hash<std::string>{}(text);
+  if (digest == watch.answer_digest) return;
+  watch.answer_digest = digest;
+  watch.unsaved_answer = std::move(text);
+}
+
+void answer_handed_over(Watch& watch) {
+  // A swap, because clear() and even assigning std::string() (libstdc++
+  // copies a short string into the buffer it has) keep the buffer.
+  std::string().swap(watch.unsaved_answer);
+}
+
+std::string last_answer(const Watch& watch, const StoredAnswer& stored) {
+  // Never seen: there is no answer anywhere, and no reason to ask the store.
+  if (!watch.unsaved_answer.empty() || !stored || !watch.seen) return watch.unsaved_answer;
+  return stored(watch.job);
+}
+
 std::string WatchTable::key_of(const JobRef& job) {
   std::string key;
   key.reserve(job.project_id.size() + 1 + job.job_id.size());

@@ -29,7 +29,9 @@ class Persistence final : public watch::Journal, public sinks::DeliveryObserver 
   void record_change(const watch::Watch& watch, const std::vector<watch::Event>& events,
                      const std::optional<watch::TimingUpdate>& learned) override;
   void record_polls(const std::vector<const watch::Watch*>& watches) override;
+  void record_answer(const watch::Watch& watch) override;
   void record_removed(const watch::JobRef& job) override;
+  std::string last_answer(const watch::JobRef& job) override;
 
   // sinks::DeliveryObserver
   void delivered(const watch::Event& event, std::string_view sink) override;

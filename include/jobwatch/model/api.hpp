@@ -35,7 +35,7 @@ std::optional<Api> api_from_name(std::string_view name);
 // "app-v1, app-v2, desktop-v2", for messages and help texts.
 std::string api_names();
 
-// A job object as JobSnapshot::raw keeps it (and so Watch::last_job_json),
+// A job object as JobSnapshot::raw keeps it (and so a watch's last answer),
 // through `api`'s mapping: app-v1's raw is the JobDetail without the body's
 // {"job": ...} around it, the v2 APIs' raw is the body itself.
 SnapshotResult parse_job_object(Api api, std::string_view job_json);

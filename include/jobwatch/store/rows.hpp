@@ -42,7 +42,10 @@ struct StoredWatch {
   std::optional<model::WallTime> next_poll_at;
   std::optional<model::WallTime> expected_end;
   std::string last_error;
-  std::string last_job_json;  // the last answer's job object exactly as received
+  // The last answer's job object exactly as received. Written when set, kept
+  // as stored when not; load_watches leaves it out (Store::load_answer reads
+  // it), so that 100k answers are not all in memory at once.
+  std::optional<std::string> last_job_json;
   std::optional<watch::AbandonReason> abandon_reason;
   std::string final_event;                     // the final event's document, once finished
   std::optional<model::WallTime> finished_at;  // set once finished; retention purges on it
@@ -86,11 +89,14 @@ struct TimingModelRow {
 
 // The persistent part of an engine watch, and back. to_watch leaves the
 // in-memory scheduling fields (due, generation, in_flight, backoff) at their
-// defaults for the engine to set; `seen` is true once the tracker has a status.
+// defaults for the engine to set; `seen` is true once the tracker has a
+// status. Only an answer the watch has not handed over yet goes along
+// (Watch::unsaved_answer), both ways.
 StoredWatch to_stored(const watch::Watch& watch);
 watch::Watch to_watch(StoredWatch stored);  // by value: a restore moves its strings
 
-// A watch's poll bookkeeping, what polls change without a transition.
+// A watch's poll bookkeeping, what polls change without a transition, and
+// its new answer when it has one (a running job's progress).
 struct WatchPolls {
   watch::JobRef job;
   std::uint64_t polls = 0;
@@ -98,6 +104,7 @@ struct WatchPolls {
   std::optional<model::WallTime> next_poll_at;
   std::optional<model::WallTime> expected_end;
   std::string last_error;
+  std::optional<std::string> last_job_json;
   friend bool operator==(const WatchPolls&, const WatchPolls&) = default;
 };
 WatchPolls polls_of(const watch::Watch& watch);

@@ -30,7 +30,8 @@ class Batch {
   // Inserts or replaces the watch with the same (project_id, job_id).
   void upsert_watch(const StoredWatch& watch);
   void delete_watch(const watch::JobRef& job);
-  // Only a watch's poll bookkeeping (the shutdown checkpoint): kept apart
+  // Only a watch's poll bookkeeping (the shutdown checkpoint), and its new
+  // answer when it has one (into the watch's row). The bookkeeping is kept apart
   // from its row, which load_watches() reads it over until the row is
   // written again. For a watch that is not stored it is never read, and a
   // new watch of that key drops it.
@@ -79,7 +80,11 @@ class Store {
   // passes through.
   std::optional<StoreError> write(const std::function<void(Batch&)>& fill);
 
+  // Every watch, its last answer left out (load_answer).
   std::variant<std::vector<StoredWatch>, StoreError> load_watches();
+  // The watch's last answer's job object; empty before its first 200 or
+  // when the watch is not stored.
+  std::variant<std::string, StoreError> load_answer(const watch::JobRef& job);
   // In the order the rows were added: events of one answer keep their
   // order (subjob events before the job's).
   std::variant<std::vector<OutboxRow>, StoreError> load_outbox();

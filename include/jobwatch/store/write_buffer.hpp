@@ -39,6 +39,11 @@ class WriteBuffer {
                    std::uint32_t attempts, model::WallTime failed_at);
   void upsert_timing_model(TimingModelRow row);
 
+  // The newest answer of `job` buffered here (a whole row's or with its poll
+  // bookkeeping), empty when the watch's delete is; nullopt when the buffer
+  // has none, and the store's is the newest.
+  std::optional<std::string> pending_answer(const watch::JobRef& job) const;
+
   // Runs after the next flush: with nullopt once everything buffered before
   // it is committed, or with the error when the transaction was rolled back.
   void on_flushed(Done done);
@@ -74,6 +79,7 @@ class WriteBuffer {
   using Op = std::variant<std::monostate, StoredWatch, Delete, WatchPolls, OutboxRow, Delivered,
                           Attempt, Dead, TimingModelRow>;
 
+  static std::string key_of(const watch::JobRef& job);
   void push_watch_op(const watch::JobRef& job, Op op);
 
   std::vector<Op> ops_;

@@ -22,6 +22,9 @@ class Journal {
   // creates none of them).
   virtual std::optional<std::string> record_new(const std::vector<const Watch*>& watches) = 0;
 
+  // Each of these takes the watch's unsaved_answer along, and the engine
+  // then drops its copy (Watch::unsaved_answer).
+  //
   // A watch's statuses changed, maybe with terminal transitions. The journal
   // commits the new state together with the events' outbox rows (and the
   // timing model the job's end taught, when `learned` is set), and only
@@ -35,8 +38,18 @@ class Journal {
   // not whole watches.
   virtual void record_polls(const std::vector<const Watch*>& watches) = 0;
 
+  // A watch's answer changed without a transition (a running job's
+  // progress): the answer and the poll bookkeeping, durable soon but not at
+  // once — nothing is owed on it.
+  virtual void record_answer(const Watch& watch) = 0;
+
   // A watch was cancelled, or outlived state.retention after finishing.
   virtual void record_removed(const JobRef& job) = 0;
+
+  // The last answer handed over for `job` (record_change, record_answer),
+  // whether or not it is committed yet; empty when there is none or it
+  // cannot be read.
+  virtual std::string last_answer(const JobRef& job) = 0;
 };
 
 }  // namespace jobwatch::watch

@@ -32,15 +32,19 @@ struct StepResult {
 // and for every other outcome, the capped backoff of schedule::next_poll.
 // `now` is the host's clock; wherever it meets the job's own times (its age,
 // the time left to expected_end_time) it is read in the API's, `now +
-// api_clock_offset` (ApiClock).
+// api_clock_offset` (ApiClock). An answer whose text differs from the last
+// one lands in `watch.unsaved_answer` for the engine to hand to its journal;
+// `stored` gives the last answer to an abandon event once the journal has it.
 StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
                         const config::PollConfig& poll, model::WallTime now, double jitter_unit,
                         const schedule::TimingModels* timing = nullptr,
                         std::chrono::milliseconds api_clock_offset = {},
-                        std::chrono::milliseconds budget_wait = {});
+                        std::chrono::milliseconds budget_wait = {},
+                        const StoredAnswer& stored = {});
 
 // Ends a watch whose deadline has passed before its next poll; nullopt when
 // the deadline is still ahead.
-std::optional<Event> expire_if_due(Watch& watch, model::WallTime now);
+std::optional<Event> expire_if_due(Watch& watch, model::WallTime now,
+                                   const StoredAnswer& stored = {});
 
 }  // namespace jobwatch::watch

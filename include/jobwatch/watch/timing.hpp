@@ -30,7 +30,7 @@ struct JobTiming {
 std::optional<JobTiming> job_timing(const std::optional<std::string>& begin_time,
                                     const std::optional<std::string>& end_time,
                                     std::optional<model::WallTime> expected_end);
-// From a job object as the API sent it (Watch::last_job_json): every API
+// From a job object as the API sent it (watch::last_answer): every API
 // names the times begin_time, end_time and expected_end_time.
 std::optional<JobTiming> job_timing_of_json(std::string_view job_json);
 
@@ -79,8 +79,10 @@ boost::json::object timing_json(const schedule::TimingKey& key, const schedule::
 
 // The first start after the upgrade: models taught by the finished watches
 // still in the store (those that succeeded, as in the engine, in the order
-// they finished, so the decay weighs the latest most).
+// they finished, so the decay weighs the latest most), their answers from
+// `stored` (watch::last_answer).
 schedule::TimingModels seed_timing_models(const std::vector<Watch>& watches,
+                                          const StoredAnswer& stored,
                                           schedule::TimingModelParams params = {});
 
 }  // namespace jobwatch::watch

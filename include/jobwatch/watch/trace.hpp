@@ -34,12 +34,14 @@ struct TraceJob {
   std::vector<TraceSubjob> subjobs;  // those that ended, with an end_time, in answer order
 };
 
-// A watch that succeeded or failed whose last job answer has a begin_time
+// A watch that succeeded or failed whose `last_answer` (its job object, see
+// watch::last_answer) has a begin_time
 // and an end_time not before it; none for anything else (running,
 // abandoned, times missing). created_at is the host's clock:
 // `api_clock_offset` (ApiClock) takes it to the API's, where the job's
 // times are, so that submission and begin share one axis.
-std::optional<TraceJob> trace_job(const Watch& watch, std::chrono::milliseconds api_clock_offset);
+std::optional<TraceJob> trace_job(const Watch& watch, std::string_view last_answer,
+                                  std::chrono::milliseconds api_clock_offset);
 
 // The trace: one object per job, in order of submission, times in seconds
 // from the earliest submission or begin among them.

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <queue>
 #include <string>
@@ -58,11 +59,35 @@ struct Watch {
   // answers for a previous occupant are recognised and dropped.
   std::uint32_t generation = 0;
   std::string last_error;
-  std::string last_job_json;  // the last answer's job object exactly as received
+  // The last answer's job object exactly as received, until the journal has
+  // it: kept for every watch it would be most of the daemon's memory. Empty
+  // once handed over (the journal then answers for it: last_answer) and
+  // before the first 200; an engine without a journal keeps it here.
+  std::string unsaved_answer;
+  // Of the last answer's text (0 before one): an answer equal to the one
+  // the journal has is not handed over again.
+  std::uint64_t answer_digest = 0;
   std::optional<AbandonReason> abandon_reason;
   std::string final_event;  // the final event's document, once finished
   model::WallTime finished_at{};
 };
+
+// Takes `text` as the watch's last answer. A running job's answer is mostly
+// the one before it: only a text that differs from the last is kept (in
+// unsaved_answer, for the journal, which has the rest).
+void remember_answer(Watch& watch, std::string text);
+
+// The journal has the watch's answer now: its copy and the memory it held
+// go.
+void answer_handed_over(Watch& watch);
+
+// Where a watch's last answer is once the watch no longer holds it: the
+// journal's copy. Empty for an engine without a journal.
+using StoredAnswer = std::function<std::string(const JobRef&)>;
+
+// The last answer's job object of `watch` as received: its own copy while it
+// holds one, else `stored`'s; empty before the first 200.
+std::string last_answer(const Watch& watch, const StoredAnswer& stored);
 
 class WatchTable {
  public:

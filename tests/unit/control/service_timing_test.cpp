@@ -78,9 +78,9 @@ watch::Watch finished(std::string job_id, watch::WatchState state, const std::st
   w.created_at = *model::parse_rfc3339("2026-01-01T10:00:00Z");
   w.finished_at =
       std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-  w.last_job_json = R"({"id":"x","status":"SUCCESS","begin_time":"2026-01-01T10:00:05Z",)"
-                    R"("end_time":")" +
-                    end + R"("})";
+  w.unsaved_answer = R"({"id":"x","status":"SUCCESS","begin_time":"2026-01-01T10:00:05Z",)"
+                     R"("end_time":")" +
+                     end + R"("})";
   return w;
 }
 

@@ -52,7 +52,7 @@ TEST_F(StoreWatchPolls, SavedPollsAreReadOverTheRow) {
   EXPECT_EQ(loaded[0].expected_end, at_ms(60'000));
   EXPECT_EQ(loaded[0].last_error, "HTTP 500");
   // The rest is the row's.
-  EXPECT_EQ(loaded[0].last_job_json, w.last_job_json);
+  EXPECT_EQ(value_of(store->load_answer(w.job)), *w.last_job_json);
   EXPECT_EQ(loaded[0].created_at, w.created_at);
 
   // Saved again: replaced, still one row.
@@ -60,6 +60,34 @@ TEST_F(StoreWatchPolls, SavedPollsAreReadOverTheRow) {
   EXPECT_EQ(value_of(store->load_watches())[0].polls, 11u);
   EXPECT_EQ(value_of(store->load_watches())[0].last_error, "");
   EXPECT_EQ(side_rows(), 1);
+}
+
+// Issue 11: the last answer is kept in the store, not in memory. A row
+// written without one keeps the stored answer; poll bookkeeping with a new
+// one replaces it.
+TEST_F(StoreWatchPolls, TheLastAnswerIsKeptUntilANewerOneIsWritten) {
+  StoredWatch w = minimal_watch("p", "j1", 1000);
+  EXPECT_EQ(value_of(store->load_answer(w.job)), "");  // not stored at all
+  write([&](Batch& batch) { batch.upsert_watch(w); });
+  EXPECT_EQ(value_of(store->load_answer(w.job)), "");  // stored, never answered
+
+  w.last_job_json = R"({"job_id":"j1","status":"RUNNING"})";
+  write([&](Batch& batch) { batch.upsert_watch(w); });
+  w.last_job_json.reset();
+  w.polls = 3;
+  write([&](Batch& batch) { batch.upsert_watch(w); });
+  EXPECT_EQ(value_of(store->load_answer(w.job)), R"({"job_id":"j1","status":"RUNNING"})");
+
+  WatchPolls polls = polls_for(w, 4);
+  polls.last_job_json = R"({"job_id":"j1","status":"RUNNING","progress":50})";
+  write([&](Batch& batch) { batch.save_polls(polls); });
+  EXPECT_EQ(value_of(store->load_answer(w.job)), *polls.last_job_json);
+  EXPECT_EQ(value_of(store->load_watches())[0].polls, 4u);  // the bookkeeping stays over the row
+  write([&](Batch& batch) { batch.upsert_watch(w); });      // a transition, same answer
+  EXPECT_EQ(value_of(store->load_answer(w.job)), *polls.last_job_json);
+
+  write([&](Batch& batch) { batch.delete_watch(w.job); });
+  EXPECT_EQ(value_of(store->load_answer(w.job)), "");
 }
 
 TEST_F(StoreWatchPolls, AWriteOfTheRowSupersedesThem) {

@@ -34,6 +34,54 @@ TEST(WriteBuffer, FlushCommitsEverythingThenRunsTheCallbacksInOrder) {
   EXPECT_EQ(value_of(store->load_watches()).size(), 1u);
 }
 
+// The answer of a watch is read back before its turn's flush (Show, an
+// abandon event): the buffer answers for what it holds, newest first.
+TEST(WriteBuffer, AnswersStillBufferedAreReadFromTheBuffer) {
+  TempDir dir;
+  auto store = open_ok(dir.path());
+  ASSERT_TRUE(store);
+  WriteBuffer buffer;
+  StoredWatch w = minimal_watch("p", "j", 1);
+  EXPECT_FALSE(buffer.pending_answer(w.job));
+  w.last_job_json = "A";
+  buffer.upsert_watch(w);
+  EXPECT_EQ(buffer.pending_answer(w.job), "A");
+  WatchPolls polls{w.job, 2, {}, {}, {}, "", "B"};
+  buffer.save_polls(polls);
+  EXPECT_EQ(buffer.pending_answer(w.job), "B");
+  w.last_job_json.reset();  // a transition with the answer unchanged
+  buffer.upsert_watch(w);
+  EXPECT_EQ(buffer.pending_answer(w.job), "B");
+  EXPECT_FALSE(buffer.pending_answer({"p", "other"}));
+  EXPECT_FALSE(buffer.flush(*store));
+  EXPECT_FALSE(buffer.pending_answer(w.job));
+  EXPECT_EQ(value_of(store->load_answer(w.job)), "B");
+}
+
+// Coalescing drops the earlier row, not the answer it carried; and a new
+// watch of a key deleted in the same turn starts with no answer.
+TEST(WriteBuffer, CoalescedRowsKeepTheirAnswer) {
+  TempDir dir;
+  auto store = open_ok(dir.path());
+  ASSERT_TRUE(store);
+  WriteBuffer buffer;
+  StoredWatch w = minimal_watch("p", "j", 1);
+  w.last_job_json = "A";
+  buffer.upsert_watch(w);
+  w.last_job_json.reset();
+  w.polls = 7;
+  buffer.upsert_watch(w);
+  EXPECT_FALSE(buffer.flush(*store));
+  EXPECT_EQ(value_of(store->load_answer(w.job)), "A");
+  EXPECT_EQ(value_of(store->load_watches())[0].polls, 7u);
+
+  buffer.delete_watch(w.job);
+  buffer.upsert_watch(w);  // watched anew, no answer yet
+  EXPECT_EQ(buffer.pending_answer(w.job), "");
+  EXPECT_FALSE(buffer.flush(*store));
+  EXPECT_EQ(value_of(store->load_answer(w.job)), "");
+}
+
 TEST(WriteBuffer, OnlyTheLastWriteOfAWatchIsKept) {
   TempDir dir;
   auto store = open_ok(dir.path());

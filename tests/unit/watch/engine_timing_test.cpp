@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/serialize.hpp>
+#include <map>
 
 #include "engine_fixture.hpp"
 #include "jobwatch/model/time.hpp"
@@ -41,14 +42,27 @@ class RecordingJournal final : public Journal {
     Change change{watch.job.job_id, {}, learned};
     for (const Event& e : events) change.events.push_back(e.type);
     changes.push_back(std::move(change));
+    keep_answer(watch);
   }
   void record_polls(const std::vector<const Watch*>& watches) override {
     for (const Watch* w : watches) polls_saved.push_back(w->job.job_id);
   }
+  void record_answer(const Watch& watch) override {
+    answers_recorded.push_back(watch.unsaved_answer);
+    keep_answer(watch);
+  }
   void record_removed(const JobRef&) override {}
+  std::string last_answer(const JobRef& job) override { return answers[job.job_id]; }
 
   std::vector<Change> changes;
   std::vector<std::string> polls_saved;
+  std::map<std::string, std::string> answers;  // by job_id
+  std::vector<std::string> answers_recorded;   // what record_answer was given
+
+ private:
+  void keep_answer(const Watch& watch) {
+    if (!watch.unsaved_answer.empty()) answers[watch.job.job_id] = watch.unsaved_answer;
+  }
 };
 
 class EngineTimingTest : public EngineFixture {
@@ -118,6 +132,43 @@ TEST_F(EngineTimingTest, TheCheckpointSavesThePollsOfWatchesPolledSinceTheirLast
   journal_.polls_saved.clear();
   engine_->checkpoint();  // nothing polled since
   EXPECT_TRUE(journal_.polls_saved.empty());
+}
+
+// Issue 11: the last answer lives in the journal, not in every watch; Show
+// and an abandon event's detail read it back from there.
+TEST_F(EngineTimingTest, TheJournalHoldsTheLastAnswerAndShowReadsItBack) {
+  // Taken when the third poll goes out, i.e. after the first two answers.
+  std::optional<std::size_t> handed_over_after_two;
+  std::string shown_after_two;
+  api_.script("j1", [&](int n) {
+    if (n == 2) {
+      handed_over_after_two = journal_.answers_recorded.size();
+      shown_after_two = engine_->show({project, "j1"})->job_json;
+    }
+    if (n < 2) return timed_job_answer("j1", 2, "2026-01-01T10:00:00Z");  // the same twice
+    if (n == 2)
+      return timed_job_answer("j1", 2, "2026-01-01T10:00:00Z", "", "2026-01-01T11:00:00Z");
+    return testing::http_answer(403);  // abandoned: its detail is the last answer
+  });
+  make_engine();
+  watch({"j1"});
+  ASSERT_TRUE(run_until_finished({"j1"}));
+
+  // The first answer went with the first record; the same text again was
+  // not handed over a second time.
+  ASSERT_TRUE(handed_over_after_two);
+  EXPECT_EQ(*handed_over_after_two, 0u);
+  EXPECT_NE(shown_after_two.find("begin_time"), std::string::npos);
+  EXPECT_EQ(shown_after_two.find("expected_end_time"), std::string::npos);
+  // New text, no transition: handed over on its own.
+  ASSERT_EQ(journal_.answers_recorded.size(), 1u);
+  const std::string second = journal_.answers_recorded[0];
+  EXPECT_NE(second.find("expected_end_time"), std::string::npos);
+  EXPECT_EQ(engine_->show({project, "j1"})->job_json, second);
+  ASSERT_FALSE(events_.empty());
+  EXPECT_EQ(events_.back().type, EventType::watch_abandoned);
+  const auto data = boost::json::parse(events_.back().document).at("data");
+  EXPECT_EQ(data.at("detail"), boost::json::parse(second));
 }
 
 TEST_F(EngineTimingTest, NoTimesOrNoEndSeenTeachNothing) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 
 namespace jobwatch::watch {
 namespace {
@@ -79,32 +80,40 @@ TEST(PredictEnd, AHostClockAnHourOffGivesTheSamePredictionWithTheOffsetKnown) {
   EXPECT_DOUBLE_EQ(unaware->age_s, 0);
 }
 
-Watch finished_watch(std::string project, std::string job_type, WatchState state, int seconds,
+// As a restore has them: the answers are in the store (`stored`, by job_id),
+// not in the watches.
+Watch finished_watch(std::map<std::string, std::string>& stored, std::string project,
+                     std::string job_type, WatchState state, int seconds,
                      std::int64_t finished_ms) {
   Watch w;
   w.job = {std::move(project), "j" + std::to_string(finished_ms)};
   w.api = model::Api::app_v2;
   w.job_type = std::move(job_type);
   w.state = state;
+  w.seen = true;
   w.finished_at = model::WallTime(std::chrono::milliseconds(finished_ms));
-  w.last_job_json = R"({"begin_time":"2026-01-01T10:00:00Z","end_time":"2026-01-01T10:00:)" +
-                    std::string(seconds < 10 ? "0" : "") + std::to_string(seconds) + R"(Z"})";
+  stored[w.job.job_id] = R"({"begin_time":"2026-01-01T10:00:00Z","end_time":"2026-01-01T10:00:)" +
+                         std::string(seconds < 10 ? "0" : "") + std::to_string(seconds) + R"(Z"})";
   return w;
 }
 
 TEST(SeedTimingModels, FinishedJobsTeachTheirKeys) {
+  std::map<std::string, std::string> stored;
   std::vector<Watch> watches;
   for (int i = 0; i < 6; ++i)
-    watches.push_back(finished_watch("p", "createApp", WatchState::succeeded, 20 + i, 1000 + i));
-  watches.push_back(finished_watch("p", "deleteApp", WatchState::failed, 5, 2000));
-  watches.push_back(finished_watch("q", "createApp", WatchState::abandoned, 5, 3000));  // not seen
-  Watch running = finished_watch("q", "createApp", WatchState::handling, 5, 0);
+    watches.push_back(
+        finished_watch(stored, "p", "createApp", WatchState::succeeded, 20 + i, 1000 + i));
+  watches.push_back(finished_watch(stored, "p", "deleteApp", WatchState::failed, 5, 2000));
+  watches.push_back(
+      finished_watch(stored, "q", "createApp", WatchState::abandoned, 5, 3000));  // not seen
+  Watch running = finished_watch(stored, "q", "createApp", WatchState::handling, 5, 0);
   watches.push_back(running);
-  Watch no_times = finished_watch("r", "createApp", WatchState::succeeded, 5, 4000);
-  no_times.last_job_json = R"({"job_id":"x"})";
+  Watch no_times = finished_watch(stored, "r", "createApp", WatchState::succeeded, 5, 4000);
+  stored[no_times.job.job_id] = R"({"job_id":"x"})";
   watches.push_back(no_times);
 
-  const schedule::TimingModels models = seed_timing_models(watches);
+  const schedule::TimingModels models =
+      seed_timing_models(watches, [&stored](const JobRef& job) { return stored[job.job_id]; });
   ASSERT_EQ(models.size(), 1u);
   const schedule::TimingModel* create = models.find({"app-v2", "p", "createApp"});
   ASSERT_TRUE(create);

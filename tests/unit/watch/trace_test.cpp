@@ -24,7 +24,7 @@ Watch ended_watch(model::Api api, std::string job_type, WatchState state, const 
   w.job_type = std::move(job_type);
   w.state = state;
   w.created_at = at(created);
-  w.last_job_json = std::move(last_job_json);
+  w.unsaved_answer = std::move(last_job_json);
   return w;
 }
 
@@ -48,8 +48,13 @@ Watch app_v2_watch() {
       R"("begin_time":"2026-01-01T09:59:55.250Z","end_time":"2026-01-01T10:00:45Z"})");
 }
 
+// The watch holds its answer, as in an engine without a journal.
+std::optional<TraceJob> trace_of(const Watch& w, std::chrono::milliseconds api_clock_offset) {
+  return trace_job(w, w.unsaved_answer, api_clock_offset);
+}
+
 TEST(TraceJob, TheTimesOfTheLastAnswerAndTheSubjobsThatEnded) {
-  const auto job = trace_job(app_v1_watch(), 0ms);
+  const auto job = trace_of(app_v1_watch(), 0ms);
   ASSERT_TRUE(job);
   EXPECT_EQ(job->project_id, "p1");
   EXPECT_EQ(job->api, model::Api::app_v1);
@@ -70,30 +75,30 @@ TEST(TraceJob, TheSubmissionIsTakenToTheApisClock) {
   // Our clock an hour behind the API's: created_at reads an hour early.
   Watch w = app_v1_watch();
   w.created_at -= 1h;
-  const auto job = trace_job(w, 1h);
+  const auto job = trace_of(w, 1h);
   ASSERT_TRUE(job);
   EXPECT_EQ(job->submitted_at, at("2026-01-01T10:00:00Z"));
 }
 
 TEST(TraceJob, OnlyJobsSeenToEndWithBothTimes) {
-  EXPECT_FALSE(trace_job(app_v1_watch(WatchState::abandoned), 0ms));
-  EXPECT_FALSE(trace_job(app_v1_watch(WatchState::handling), 0ms));
+  EXPECT_FALSE(trace_of(app_v1_watch(WatchState::abandoned), 0ms));
+  EXPECT_FALSE(trace_of(app_v1_watch(WatchState::handling), 0ms));
   Watch no_end = app_v2_watch();
-  no_end.last_job_json = R"({"id":"j2","status":"FAILED","begin_time":"2026-01-01T10:00:00Z"})";
-  EXPECT_FALSE(trace_job(no_end, 0ms));
+  no_end.unsaved_answer = R"({"id":"j2","status":"FAILED","begin_time":"2026-01-01T10:00:00Z"})";
+  EXPECT_FALSE(trace_of(no_end, 0ms));
   Watch backwards = app_v2_watch();
-  backwards.last_job_json = R"({"id":"j2","status":"FAILED","begin_time":"2026-01-01T10:00:00Z",)"
-                            R"("end_time":"2026-01-01T09:00:00Z"})";
-  EXPECT_FALSE(trace_job(backwards, 0ms));
+  backwards.unsaved_answer = R"({"id":"j2","status":"FAILED","begin_time":"2026-01-01T10:00:00Z",)"
+                             R"("end_time":"2026-01-01T09:00:00Z"})";
+  EXPECT_FALSE(trace_of(backwards, 0ms));
   Watch garbage = app_v2_watch();
-  garbage.last_job_json = "not json";
-  EXPECT_FALSE(trace_job(garbage, 0ms));
-  EXPECT_TRUE(trace_job(app_v2_watch(), 0ms));
+  garbage.unsaved_answer = "not json";
+  EXPECT_FALSE(trace_of(garbage, 0ms));
+  EXPECT_TRUE(trace_of(app_v2_watch(), 0ms));
 }
 
 TEST(TraceJson, SecondsFromTheEarliestSubmissionOrBeginInOrderOfSubmission) {
   // The v2 job began (09:59:55.25) before anything was submitted: t = 0.
-  const auto lines = trace_json({*trace_job(app_v2_watch(), 0ms), *trace_job(app_v1_watch(), 0ms)});
+  const auto lines = trace_json({*trace_of(app_v2_watch(), 0ms), *trace_of(app_v1_watch(), 0ms)});
   ASSERT_EQ(lines.size(), 2u);
   const json::object& first = lines[0].as_object();  // submitted 10:00:00
   EXPECT_EQ(first.at("project_id"), "p1");
