@@ -21,18 +21,18 @@ std::string last_answer(const Watch& watch, const StoredAnswer& stored) {
   return stored(watch.job);
 }
 
-std::string WatchTable::key_of(const JobRef& job) {
-  std::string key;
-  key.reserve(job.project_id.size() + 1 + job.job_id.size());
-  key.append(job.project_id).push_back('/');
-  key.append(job.job_id);
-  return key;
+WatchTable::WatchTable() : by_key_(0, KeyHash{this}, KeyEqual{this}) {}
+
+std::size_t WatchTable::KeyHash::operator()(const JobRef& job) const {
+  const std::size_t project = std::hash<std::string_view>{}(job.project_id);
+  const std::size_t id = std::hash<std::string_view>{}(job.job_id);
+  return project ^ (id + 0x9e3779b97f4a7c15ULL + (project << 6) + (project >> 2));
 }
 
 std::optional<WatchTable::Index> WatchTable::find(const JobRef& job) const {
-  auto it = by_key_.find(key_of(job));
+  auto it = by_key_.find(job);
   if (it == by_key_.end()) return std::nullopt;
-  return it->second;
+  return *it;
 }
 
 WatchTable::Index WatchTable::insert(Watch watch) {
@@ -46,8 +46,8 @@ WatchTable::Index WatchTable::insert(Watch watch) {
     slot_generations_.push_back(0);
   }
   watch.generation = ++slot_generations_[index];
-  by_key_.emplace(key_of(watch.job), index);
-  slots_[index] = std::move(watch);
+  slots_[index] = std::make_unique<Watch>(std::move(watch));
+  by_key_.insert(index);  // hashed by the watch now in the slot
   return index;
 }
 
@@ -59,7 +59,7 @@ void WatchTable::reserve(std::size_t count) {
 
 void WatchTable::erase(Index index) {
   if (!contains(index)) return;
-  by_key_.erase(key_of(slots_[index]->job));
+  by_key_.erase(index);  // while the slot still has the watch it is hashed by
   slots_[index].reset();
   ++slot_generations_[index];
   free_slots_.push_back(index);

@@ -8,10 +8,11 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <queue>
 #include <string>
-#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "jobwatch/model/api.hpp"
@@ -89,18 +90,28 @@ using StoredAnswer = std::function<std::string(const JobRef&)>;
 // holds one, else `stored`'s; empty before the first 200.
 std::string last_answer(const Watch& watch, const StoredAnswer& stored);
 
+// Every watch by slot number, and the slot of each job. Per watch: one heap
+// block for the watch (a freed slot holds nothing, and a growing table
+// moves pointers, not watches) and one small node in the key set, which
+// holds the slot number only — the key is the watch's own JobRef.
 class WatchTable {
  public:
   using Index = std::uint32_t;
 
+  WatchTable();
+  // The key set's hash and equality point back at this table.
+  WatchTable(const WatchTable&) = delete;
+  WatchTable& operator=(const WatchTable&) = delete;
+
   std::optional<Index> find(const JobRef& job) const;
+  // The job must not be in the table (find first).
   Index insert(Watch watch);
   // Room for `count` watches in all, so a restore of 100k grows nothing.
   void reserve(std::size_t count);
   void erase(Index index);
   Watch& at(Index index) { return *slots_[index]; }
   const Watch& at(Index index) const { return *slots_[index]; }
-  bool contains(Index index) const { return index < slots_.size() && slots_[index].has_value(); }
+  bool contains(Index index) const { return index < slots_.size() && slots_[index] != nullptr; }
   std::size_t size() const { return by_key_.size(); }
 
   template <class F>
@@ -115,12 +126,26 @@ class WatchTable {
   }
 
  private:
-  static std::string key_of(const JobRef& job);
+  // A slot is hashed and compared by its watch's job, so that find() looks
+  // a JobRef up among slot numbers (transparent: no key is built).
+  struct KeyHash {
+    using is_transparent = void;
+    const WatchTable* table;
+    std::size_t operator()(const JobRef& job) const;
+    std::size_t operator()(Index slot) const { return (*this)(table->at(slot).job); }
+  };
+  struct KeyEqual {
+    using is_transparent = void;
+    const WatchTable* table;
+    bool operator()(Index a, Index b) const { return table->at(a).job == table->at(b).job; }
+    bool operator()(const JobRef& job, Index slot) const { return table->at(slot).job == job; }
+    bool operator()(Index slot, const JobRef& job) const { return table->at(slot).job == job; }
+  };
 
-  std::vector<std::optional<Watch>> slots_;
+  std::vector<std::unique_ptr<Watch>> slots_;
   std::vector<Index> free_slots_;
   std::vector<std::uint32_t> slot_generations_;  // survives erase, so re-used slots get a new one
-  std::unordered_map<std::string, Index> by_key_;
+  std::unordered_set<Index, KeyHash, KeyEqual> by_key_;
 };
 
 // Min-heap of (due time, watch). Entries are never removed in place: an

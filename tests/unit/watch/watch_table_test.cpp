@@ -1,10 +1,11 @@
-// A watch's last answer: what stays in memory per watch
+// The watch table and a watch's last answer: what stays in memory per watch
 // (issue 11: the answer lives in the journal once it has it).
 #include "jobwatch/watch/watch_table.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace jobwatch::watch {
 namespace {
@@ -13,6 +14,41 @@ Watch watch_of(std::string project, std::string job) {
   Watch w;
   w.job = {std::move(project), std::move(job)};
   return w;
+}
+
+TEST(WatchTable, FindsEachJobBySlotAndReusesFreedSlotsWithANewGeneration) {
+  WatchTable table;
+  std::vector<WatchTable::Index> slots;
+  // Enough to rehash the key set several times.
+  for (int i = 0; i < 5000; ++i)
+    slots.push_back(table.insert(watch_of("p", "j" + std::to_string(i))));
+  EXPECT_EQ(table.size(), 5000u);
+  for (int i = 0; i < 5000; ++i) {
+    const auto found = table.find({"p", "j" + std::to_string(i)});
+    ASSERT_TRUE(found);
+    EXPECT_EQ(*found, slots[i]);
+    EXPECT_EQ(table.at(*found).job.job_id, "j" + std::to_string(i));
+  }
+  EXPECT_FALSE(table.find({"q", "j1"}));  // same job id, other project
+  EXPECT_FALSE(table.find({"p", "j5000"}));
+
+  const WatchTable::Index freed = slots[17];
+  const std::uint32_t generation = table.at(freed).generation;
+  table.erase(freed);
+  EXPECT_FALSE(table.contains(freed));
+  EXPECT_FALSE(table.find({"p", "j17"}));
+  EXPECT_EQ(table.size(), 4999u);
+  EXPECT_TRUE(table.find({"p", "j18"}));
+
+  const WatchTable::Index reused = table.insert(watch_of("q", "j1"));
+  EXPECT_EQ(reused, freed);
+  EXPECT_NE(table.at(reused).generation, generation);
+  EXPECT_EQ(table.find({"q", "j1"}), reused);
+  EXPECT_EQ(table.find({"p", "j1"}), slots[1]);
+
+  std::size_t visited = 0;
+  table.for_each([&](const Watch&) { ++visited; });
+  EXPECT_EQ(visited, 5000u);
 }
 
 TEST(WatchAnswer, OnlyAChangedTextIsKeptForTheJournal) {
