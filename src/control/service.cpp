@@ -95,27 +95,21 @@ Service::Service(boost::asio::any_io_executor executor, watch::Engine& engine,
       default_project_(config.api.project_id),
       default_api_(config.api.default_api),
       stats_(std::move(stats)),
-      own_registry_(registry ? nullptr : std::make_unique<metrics::Registry>()),
-      registry_(registry ? *registry : *own_registry_),
-      connections_open_(registry_.gauge("jobwatch_control_connections_open",
-                                        "Control socket connections open now.")),
-      connections_total_(registry_
-                             .counter("jobwatch_control_connections_total",
-                                      "Control socket connections accepted.", {})
-                             .cell({})),
-      connections_rejected_(registry_
-                                .counter("jobwatch_control_connections_rejected_total",
-                                         "Control socket connections refused: over "
-                                         "control.max_connections.",
-                                         {})
-                                .cell({})),
-      streams_open_(registry_.gauge("jobwatch_control_streams_open",
-                                    "Wait and Follow calls streaming replies now.")),
-      requests_(registry_.counter("jobwatch_control_requests_total",
-                                  "Control calls by method (unknown for any other name).",
-                                  {"method"})),
-      errors_(registry_.counter("jobwatch_control_errors_total",
-                                "Control error replies by error name.", {"error"})) {}
+      registry_(registry),
+      connections_open_(registry_->gauge("jobwatch_control_connections_open",
+                                         "Control socket connections open now.")),
+      connections_total_(registry_->single_counter("jobwatch_control_connections_total",
+                                                   "Control socket connections accepted.")),
+      connections_rejected_(registry_->single_counter(
+          "jobwatch_control_connections_rejected_total",
+          "Control socket connections refused: over control.max_connections.")),
+      streams_open_(registry_->gauge("jobwatch_control_streams_open",
+                                     "Wait and Follow calls streaming replies now.")),
+      requests_(registry_->counter("jobwatch_control_requests_total",
+                                   "Control calls by method (unknown for any other name).",
+                                   {"method"})),
+      errors_(registry_->counter("jobwatch_control_errors_total",
+                                 "Control error replies by error name.", {"error"})) {}
 
 Service::~Service() = default;
 

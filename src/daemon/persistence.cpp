@@ -23,16 +23,12 @@ Persistence::Persistence(boost::asio::any_io_executor executor, store::Store& st
       store_(store),
       dispatcher_(&dispatcher),
       bookkeeping_timer_(executor),
-      commits_(registry
-                   .counter("jobwatch_store_commits_total",
-                            "Transactions committed to the state store (each one fsync).", {})
-                   .cell({})),
-      commit_failures_(registry
-                           .counter("jobwatch_store_commit_failures_total",
-                                    "State store commits that failed; their events were "
-                                    "delivered without a durable outbox row.",
-                                    {})
-                           .cell({})) {}
+      commits_(
+          registry.single_counter("jobwatch_store_commits_total",
+                                  "Transactions committed to the state store (each one fsync).")),
+      commit_failures_(registry.single_counter("jobwatch_store_commit_failures_total",
+                                               "State store commits that failed; their events were "
+                                               "delivered without a durable outbox row.")) {}
 
 Persistence::~Persistence() {
   *alive_ = false;

@@ -32,6 +32,10 @@ CounterVec& Registry::counter(std::string_view name, std::string_view help,
   return *std::get<std::unique_ptr<CounterVec>>(families_.back().metric);
 }
 
+Counter Registry::single_counter(std::string_view name, std::string_view help) {
+  return Counter(counter(name, help, {}).cell({}));
+}
+
 Histogram& Registry::histogram(std::string_view name, std::string_view help,
                                std::vector<double> upper_bounds) {
   if (Family* known = find(name)) return family_of<Histogram>(known->metric);

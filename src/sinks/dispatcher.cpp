@@ -73,12 +73,9 @@ std::unique_ptr<Dispatcher> Dispatcher::with_sinks(std::vector<SinkSpec> sinks, 
 }
 
 Dispatcher::Dispatcher(std::vector<SinkSpec> sinks, RetryPolicy policy, metrics::Registry* registry)
-    : policy_(std::make_shared<RetryPolicy>(with_defaults(std::move(policy)))) {
-  if (!registry) {
-    own_registry_ = std::make_unique<metrics::Registry>();
-    registry = own_registry_.get();
-  }
-  outcomes_ = &registry->counter(
+    : policy_(std::make_shared<RetryPolicy>(with_defaults(std::move(policy)))),
+      registry_(registry) {
+  outcomes_ = &registry_->counter(
       "jobwatch_events_total",
       "Delivery outcomes by event type and sink: delivered, retry (an attempt failed with an "
       "error worth retrying) or dead_lettered.",

@@ -5,16 +5,15 @@
 namespace jobwatch::watch::engine_detail {
 
 EngineCounters::EngineCounters(metrics::Registry* shared)
-    : own(shared ? nullptr : std::make_unique<metrics::Registry>()),
-      registry(shared ? *shared : *own),
-      polls(registry.counter("jobwatch_polls_total",
-                             "Job polls by how they were answered: ok, not_found, unauthorized, "
-                             "throttled, server_error, rejected, timeout, reset, malformed.",
-                             {"answer"})),
-      by_http(registry.counter("jobwatch_poll_http_status_total",
-                               "Job polls answered, by HTTP status.", {"code"})),
-      events(registry.counter("jobwatch_events_emitted_total",
-                              "Transitions detected and emitted, by event type.", {"type"})) {
+    : registry(shared),
+      polls(registry->counter("jobwatch_polls_total",
+                              "Job polls by how they were answered: ok, not_found, unauthorized, "
+                              "throttled, server_error, rejected, timeout, reset, malformed.",
+                              {"answer"})),
+      by_http(registry->counter("jobwatch_poll_http_status_total",
+                                "Job polls answered, by HTTP status.", {"code"})),
+      events(registry->counter("jobwatch_events_emitted_total",
+                               "Transitions detected and emitted, by event type.", {"type"})) {
   // Every answer kind and event type is shown from the start, at 0.
   for (std::size_t i = 0; i < polls_by_answer.size(); ++i)
     polls_by_answer[i] = metrics::Counter(

@@ -85,8 +85,7 @@ struct EngineCounters {
   // The jobwatch_poll_http_status_total sample of `code`, bound on first use.
   metrics::Counter& http_status(unsigned code);
 
-  std::unique_ptr<metrics::Registry> own;
-  metrics::Registry& registry;
+  metrics::SharedOrOwnRegistry registry;
   metrics::CounterVec& polls;                       // jobwatch_polls_total{answer}
   metrics::CounterVec& by_http;                     // jobwatch_poll_http_status_total{code}
   metrics::CounterVec& events;                      // jobwatch_events_emitted_total{type}

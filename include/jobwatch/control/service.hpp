@@ -95,8 +95,7 @@ class Service {
   std::string default_project_;
   model::Api default_api_ = model::Api::app_v1;
   StatsProvider stats_;
-  std::unique_ptr<metrics::Registry> own_registry_;  // when none was given
-  metrics::Registry& registry_;
+  metrics::SharedOrOwnRegistry registry_;
   metrics::Gauge& connections_open_;
   metrics::Counter connections_total_;
   metrics::Counter connections_rejected_;

@@ -55,6 +55,8 @@ class Registry {
   // rebuilt by a reload) returns the same one. The name ends in _total.
   CounterVec& counter(std::string_view name, std::string_view help,
                       std::vector<std::string> label_names);
+  // The one sample of a family without labels, bound.
+  Counter single_counter(std::string_view name, std::string_view help);
   Histogram& histogram(std::string_view name, std::string_view help,
                        std::vector<double> upper_bounds);
   Gauge& gauge(std::string_view name, std::string_view help);
@@ -73,6 +75,21 @@ class Registry {
   Family* find(std::string_view name);
 
   std::vector<Family> families_;
+};
+
+// The daemon's registry when a component is given one, else one of its own
+// (a component built alone, in a unit test, still counts).
+class SharedOrOwnRegistry {
+ public:
+  explicit SharedOrOwnRegistry(Registry* shared)
+      : own_(shared ? nullptr : std::make_unique<Registry>()),
+        registry_(shared ? shared : own_.get()) {}
+  Registry& operator*() const { return *registry_; }
+  Registry* operator->() const { return registry_; }
+
+ private:
+  std::unique_ptr<Registry> own_;
+  Registry* registry_;
 };
 
 }  // namespace jobwatch::metrics

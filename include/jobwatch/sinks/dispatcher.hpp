@@ -118,7 +118,7 @@ class Dispatcher {
 
   std::shared_ptr<RetryPolicy> policy_;
   // Declared before the loops, which count into it: destroyed after them.
-  std::unique_ptr<metrics::Registry> own_registry_;
+  metrics::SharedOrOwnRegistry registry_;
   metrics::CounterVec* outcomes_ = nullptr;  // jobwatch_events_total{type, sink, result}
   std::vector<std::shared_ptr<DeliveryLoop>> loops_;
   std::deque<DeadLetter> dead_letters_;
