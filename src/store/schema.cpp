@@ -225,7 +225,13 @@ std::optional<StoreError> prepare_database(Database& db) {
   }
   // FULL: a commit is on disk when it returns, so an acknowledged watch or
   // a committed event survives power loss, not just a crash of the daemon.
-  if (auto error = db.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;", "configure")) {
+  // A checkpoint every 10,000 pages (~40 MB of WAL) rather than SQLite's
+  // 1,000: an outbox row is written and, once delivered, deleted within
+  // seconds, and a page changed many times between two checkpoints is
+  // copied into the database once (docs/BENCHMARKS.md: +25-30 % events/s).
+  if (auto error = db.exec(
+          "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 10000;",
+          "configure")) {
     return error;
   }
   if (auto error = quick_check(db)) return error;
