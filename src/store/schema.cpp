@@ -119,8 +119,28 @@ CREATE TRIGGER watch_polls_gone AFTER DELETE ON watches BEGIN
 END;
 )sql";
 
-constexpr std::array<const char*, 4> migrations = {migration_1, migration_2, migration_3,
-                                                   migration_4};
+// Each event's document once, not once per sink it is owed to: with a file
+// and a webhook sink every document was written twice, and documents are
+// most of what the store writes (a job event carries every subjob's
+// detail). The document goes when the event's last outbox row does
+// (delivered or dead-lettered, which copies it first).
+constexpr const char* migration_5 = R"sql(
+CREATE TABLE event_documents (
+  event_id TEXT PRIMARY KEY CHECK (event_id <> ''),
+  document TEXT NOT NULL
+) STRICT;
+INSERT INTO event_documents (event_id, document)
+  SELECT event_id, document FROM outbox WHERE true
+  ON CONFLICT (event_id) DO NOTHING;
+ALTER TABLE outbox DROP COLUMN document;
+CREATE TRIGGER event_documents_owed_no_more AFTER DELETE ON outbox
+WHEN NOT EXISTS (SELECT 1 FROM outbox WHERE event_id = OLD.event_id) BEGIN
+  DELETE FROM event_documents WHERE event_id = OLD.event_id;
+END;
+)sql";
+
+constexpr std::array<const char*, 5> migrations = {migration_1, migration_2, migration_3,
+                                                   migration_4, migration_5};
 static_assert(migrations.size() == Store::schema_version, "Store::schema_version is the count");
 
 static_assert(application_id == 1786209378, "migration_1 writes the application id literally");

@@ -25,7 +25,7 @@ struct Store::Impl {
   detail::Statement begin, commit, rollback;
   detail::Statement upsert_watch, delete_watch, save_polls, save_answer, load_answer;
   detail::Statement load_watches, purge_finished;
-  detail::Statement add_outbox, delete_outbox, update_attempt, load_outbox;
+  detail::Statement add_document, add_outbox, delete_outbox, update_attempt, load_outbox;
   detail::Statement copy_to_dead_letters, load_dead_letters, count_dead_letters;
   detail::Statement upsert_timing_model, load_timing_models;
 
@@ -122,21 +122,25 @@ std::optional<StoreError> Store::Impl::prepare_statements() {
        "p.job_id = w.job_id ORDER BY w.rowid"},
       {&Impl::purge_finished,
        "DELETE FROM watches WHERE finished_at IS NOT NULL AND finished_at < ?1"},
+      {&Impl::add_document,
+       "INSERT INTO event_documents (event_id, document) VALUES (?1, ?2) "
+       "ON CONFLICT (event_id) DO NOTHING"},
       {&Impl::add_outbox,
-       "INSERT INTO outbox (event_id, sink, document, event_type, created_at, attempts, "
-       "next_attempt_at, last_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+       "INSERT INTO outbox (event_id, sink, event_type, created_at, attempts, "
+       "next_attempt_at, last_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
        "ON CONFLICT (event_id, sink) DO NOTHING"},
       {&Impl::delete_outbox, "DELETE FROM outbox WHERE event_id = ?1 AND sink = ?2"},
       {&Impl::update_attempt,
        "UPDATE outbox SET attempts = ?3, next_attempt_at = ?4, last_error = ?5 "
        "WHERE event_id = ?1 AND sink = ?2"},
       {&Impl::load_outbox,
-       "SELECT event_id, sink, document, event_type, created_at, attempts, next_attempt_at, "
-       "last_error FROM outbox ORDER BY seq"},
+       "SELECT o.event_id, sink, document, event_type, created_at, attempts, next_attempt_at, "
+       "last_error FROM outbox o JOIN event_documents d ON d.event_id = o.event_id "
+       "ORDER BY seq"},
       {&Impl::copy_to_dead_letters,
        "INSERT INTO dead_letters (event_id, sink, document, event_type, reason, failed_at, "
-       "attempts) SELECT event_id, sink, document, event_type, ?3, ?4, ?5 FROM outbox "
-       "WHERE event_id = ?1 AND sink = ?2"},
+       "attempts) SELECT o.event_id, sink, document, event_type, ?3, ?4, ?5 FROM outbox o "
+       "JOIN event_documents d ON d.event_id = o.event_id WHERE o.event_id = ?1 AND sink = ?2"},
       {&Impl::load_dead_letters,
        "SELECT event_id, sink, document, event_type, reason, failed_at, attempts FROM "
        "(SELECT * FROM dead_letters ORDER BY seq DESC LIMIT ?1) ORDER BY seq"},
@@ -289,15 +293,24 @@ void Batch::delete_watch(const watch::JobRef& job) {
 void Batch::add_outbox(const OutboxRow& row) {
   if (failed()) return;
   auto& impl = *store_.impl_;
+  {
+    // Once per event: the rows of its other sinks find it there.
+    Use document(impl.add_document);
+    document->bind(1, row.event_id);
+    document->bind(2, row.document);
+    if (auto error = run(*impl.db, *document, "write to")) {
+      fail(std::move(*error));
+      return;
+    }
+  }
   Use use(impl.add_outbox);
   use->bind(1, row.event_id);
   use->bind(2, row.sink);
-  use->bind(3, row.document);
-  use->bind(4, watch::type_name(row.type));
-  use->bind(5, to_ms(row.created_at));
-  use->bind(6, static_cast<std::int64_t>(row.attempts));
-  use->bind(7, to_ms(row.next_attempt_at));
-  use->bind(8, row.last_error);
+  use->bind(3, watch::type_name(row.type));
+  use->bind(4, to_ms(row.created_at));
+  use->bind(5, static_cast<std::int64_t>(row.attempts));
+  use->bind(6, to_ms(row.next_attempt_at));
+  use->bind(7, row.last_error);
   if (auto error = run(*impl.db, *use, "write to")) fail(std::move(*error));
 }
 

@@ -18,13 +18,14 @@ TEST(StoreOpen, FreshDatabaseGetsTheLatestSchemaVersion) {
     ASSERT_TRUE(store);
     EXPECT_EQ(store->path(), dir.db_path());
   }
-  EXPECT_EQ(raw_int(dir.db_path(), "PRAGMA user_version"), 4);
-  EXPECT_EQ(Store::schema_version, 4);
+  EXPECT_EQ(raw_int(dir.db_path(), "PRAGMA user_version"), 5);
+  EXPECT_EQ(Store::schema_version, 5);
   EXPECT_EQ(raw_text(dir.db_path(), "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(raw_int(dir.db_path(),
                     "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
-                    "('watches', 'outbox', 'dead_letters', 'timing_models', 'watch_polls')"),
-            5);
+                    "('watches', 'outbox', 'dead_letters', 'timing_models', 'watch_polls', "
+                    "'event_documents')"),
+            6);
 }
 
 TEST(StoreOpen, CreatesTheMissingDirectoryWithMode0750) {
@@ -62,6 +63,38 @@ TEST(StoreOpen, ReopenKeepsTheData) {
   EXPECT_EQ(raw_int(dir.db_path(), "PRAGMA user_version"), Store::schema_version);
 }
 
+// A schema-4 store owes events with a document per outbox row: after the
+// upgrade each document is kept once, and every owed row still loads with
+// it (and dead-letters with it).
+TEST(StoreOpen, SchemaFourOutboxRowsKeepTheirDocuments) {
+  TempDir dir;
+  {
+    auto store = open_ok(dir.path());
+    ASSERT_TRUE(store);
+    EXPECT_FALSE(store->write([](Batch& batch) {
+      batch.add_outbox(outbox("evt_1", "journal", 1000));
+      batch.add_outbox(outbox("evt_1", "hook", 1000));
+      batch.add_outbox(outbox("evt_2", "journal", 1001));
+    }));
+  }
+  raw_exec(dir.db_path(), std::string(kUndoSchemaFive) + "PRAGMA user_version = 4");
+  ASSERT_EQ(raw_int(dir.db_path(), "SELECT count(*) FROM outbox WHERE document LIKE '{%'"), 3);
+  auto store = open_ok(dir.path());
+  ASSERT_TRUE(store);
+  EXPECT_EQ(raw_int(dir.db_path(), "PRAGMA user_version"), Store::schema_version);
+  EXPECT_EQ(raw_int(dir.db_path(), "SELECT count(*) FROM event_documents"), 2);
+  auto rows = value_of(store->load_outbox());
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0], outbox("evt_1", "journal", 1000));
+  EXPECT_EQ(rows[1], outbox("evt_1", "hook", 1000));
+  EXPECT_EQ(rows[2], outbox("evt_2", "journal", 1001));
+  EXPECT_FALSE(store->write(
+      [](Batch& batch) { batch.dead_letter("evt_1", "hook", "gave up", 3, at_ms(2000)); }));
+  auto dead = value_of(store->load_dead_letters(10));
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].document, outbox("evt_1", "hook", 1000).document);
+}
+
 // A store written before watches named their API (schema 1): its watches
 // come back as app-v1 watches, with nothing else lost.
 TEST(StoreOpen, SchemaOneWatchesBecomeAppV1) {
@@ -75,7 +108,7 @@ TEST(StoreOpen, SchemaOneWatchesBecomeAppV1) {
   }
   // Back to what schema 1 was: no api or job_type column.
   raw_exec(dir.db_path(),
-           std::string(kDropSchemaFour) +
+           std::string(kUndoSchemaFive) + kDropSchemaFour +
                "ALTER TABLE watches DROP COLUMN api; ALTER TABLE watches DROP COLUMN job_type; "
                "DROP TABLE timing_models; PRAGMA user_version = 1");
   auto store = open_ok(dir.path());

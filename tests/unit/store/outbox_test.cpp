@@ -72,6 +72,36 @@ TEST(StoreOutbox, MarkDeliveredRemovesOnlyThatSinksRow) {
             (std::vector<std::string>{"evt_1/ops", "evt_2/journal"}));
 }
 
+// Issue 11: an event owed to several sinks has its document written once,
+// and it goes with the event's last row (delivered or dead-lettered).
+TEST(StoreOutbox, ADocumentIsStoredOnceAndGoesWithTheEventsLastRow) {
+  TempDir dir;
+  auto store = open_ok(dir.path());
+  ASSERT_TRUE(store);
+  EXPECT_FALSE(store->write([](Batch& batch) {
+    batch.add_outbox(outbox("evt_1", "journal", 1));
+    batch.add_outbox(outbox("evt_1", "hook", 1));
+    batch.add_outbox(outbox("evt_1", "file", 1));
+  }));
+  const auto documents = [&] {
+    return raw_int(dir.db_path(), "SELECT count(*) FROM event_documents");
+  };
+  EXPECT_EQ(documents(), 1);
+  EXPECT_FALSE(store->write([](Batch& batch) { batch.mark_delivered("evt_1", "journal"); }));
+  EXPECT_FALSE(store->write(
+      [](Batch& batch) { batch.dead_letter("evt_1", "hook", "gave up", 5, at_ms(9)); }));
+  EXPECT_EQ(documents(), 1);  // still owed to "file"
+  auto rows = value_of(store->load_outbox());
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].document, outbox("evt_1", "file", 1).document);
+  EXPECT_FALSE(store->write([](Batch& batch) { batch.mark_delivered("evt_1", "file"); }));
+  EXPECT_EQ(documents(), 0);
+  // The dead letter keeps its own copy.
+  auto dead = value_of(store->load_dead_letters(10));
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].document, outbox("evt_1", "hook", 1).document);
+}
+
 TEST(StoreOutbox, UpdateAttemptRecordsTheRetryState) {
   TempDir dir;
   auto store = open_ok(dir.path());

@@ -156,8 +156,17 @@ inline StoredWatch minimal_watch(std::string project, std::string job, std::int6
   return w;
 }
 
-// SQL that takes a current database back to schema 3 (before watch_polls),
-// for tests that rebuild an older schema by hand.
+// SQL that takes a current database back to schema 4: each outbox row
+// with its own copy of the document again.
+inline constexpr const char* kUndoSchemaFive =
+    "DROP TRIGGER event_documents_owed_no_more; "
+    "ALTER TABLE outbox ADD COLUMN document TEXT NOT NULL DEFAULT ''; "
+    "UPDATE outbox SET document = (SELECT document FROM event_documents d "
+    "WHERE d.event_id = outbox.event_id); "
+    "DROP TABLE event_documents; ";
+
+// SQL that takes a schema-4 database back to schema 3 (before watch_polls),
+// for tests that rebuild an older schema by hand (after kUndoSchemaFive).
 inline constexpr const char* kDropSchemaFour =
     "DROP TRIGGER watch_polls_superseded; DROP TRIGGER watch_polls_stale; "
     "DROP TRIGGER watch_polls_gone; "

@@ -61,8 +61,8 @@ TEST(StoreTimingModels, SchemaTwoGainsTheTable) {
     EXPECT_FALSE(
         store->write([&](Batch& batch) { batch.upsert_watch(minimal_watch("p", "j1", 1000)); }));
   }
-  raw_exec(dir.db_path(),
-           std::string(kDropSchemaFour) + "DROP TABLE timing_models; PRAGMA user_version = 2");
+  raw_exec(dir.db_path(), std::string(kUndoSchemaFive) + kDropSchemaFour +
+                              "DROP TABLE timing_models; PRAGMA user_version = 2");
   auto store = open_ok(dir.path());
   ASSERT_TRUE(store);
   EXPECT_EQ(raw_int(dir.db_path(), "PRAGMA user_version"), Store::schema_version);

@@ -145,7 +145,8 @@ TEST_F(StoreWatchPolls, SchemaThreeGainsTheTable) {
   w.polls = 7;
   write([&](Batch& batch) { batch.upsert_watch(w); });
   store.reset();
-  raw_exec(dir.db_path(), std::string(kDropSchemaFour) + "PRAGMA user_version = 3");
+  raw_exec(dir.db_path(),
+           std::string(kUndoSchemaFive) + kDropSchemaFour + "PRAGMA user_version = 3");
   store = open_ok(dir.path());
   ASSERT_TRUE(store);
   EXPECT_EQ(raw_int(dir.db_path(), "PRAGMA user_version"), Store::schema_version);
