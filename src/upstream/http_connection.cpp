@@ -14,9 +14,9 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <cerrno>
 
+#include "jobwatch/upstream/request_text.hpp"
 #include "pool_state.hpp"
 #include "proxy.hpp"
 
@@ -72,18 +72,8 @@ void Connection::start(PendingRequest pending) {
   done_ = std::move(pending.done);
   HttpRequest& in = pending.request;
 
-  request_ = {};
-  request_.version(11);
-  request_.method(in.method);
-  request_.target(in.target);
-  request_.set(http::field::host, pool_->host_header);
-  if (!pool_->options.user_agent.empty()) {
-    request_.set(http::field::user_agent, pool_->options.user_agent);
-  }
-  for (auto& [name, value] : in.headers) request_.set(name, value);
-  request_.set(http::field::connection, "keep-alive");
-  request_.body() = std::move(in.body);
-  request_.prepare_payload();
+  render_request(request_text_, in, pool_->host_header, pool_->options.user_agent);
+  head_request_ = in.method == http::verb::head;
 
   deadline_ = std::chrono::steady_clock::now() + pool_->options.request_timeout;
   retried_ = false;
@@ -259,12 +249,12 @@ void Connection::on_handshake(const error_code& ec) {
 void Connection::write() {
   parser_.emplace();
   parser_->body_limit(pool_->options.max_response_body);
-  parser_->skip(request_.method() == http::verb::head);
+  parser_->skip(head_request_);
   lowest().expires_at(deadline_);
   with_stream([this](auto& stream) {
-    http::async_write(stream, request_, [self = shared_from_this()](error_code ec, std::size_t) {
-      self->on_written(ec);
-    });
+    asio::async_write(
+        stream, asio::buffer(request_text_),
+        [self = shared_from_this()](error_code ec, std::size_t) { self->on_written(ec); });
   });
 }
 

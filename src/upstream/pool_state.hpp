@@ -135,7 +135,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<boost::beast::tcp_stream> tcp_;
   std::optional<TlsStream> tls_;
   boost::beast::flat_buffer buffer_;
-  boost::beast::http::request<boost::beast::http::string_body> request_;
+  // The request in hand as written (render_request); its capacity is kept
+  // for the next one.
+  std::string request_text_;
+  bool head_request_ = false;  // the answer has no body to read
   std::optional<boost::beast::http::response_parser<boost::beast::http::string_body>> parser_;
   // The CONNECT exchange; the request may hold proxy credentials, so it is
   // wiped once written.
