@@ -85,7 +85,8 @@ void Connection::start(PendingRequest pending) {
   }
 }
 
-bool Connection::quiet() {
+bool Connection::quiet(std::chrono::steady_clock::time_point now) {
+  if (now - idle_since_ < recently) return true;
   auto& stream = lowest();
   char byte = 0;
   // A peek does not disturb the TLS layer: 0 is the peer's FIN, data is

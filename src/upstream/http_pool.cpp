@@ -101,12 +101,13 @@ PoolState::PoolState(asio::any_io_executor executor_, Origin origin_, PoolOption
 }
 
 void PoolState::pump() {
+  const auto now = std::chrono::steady_clock::now();
   while (!queue.empty()) {
     Connection* connection = nullptr;
     while (connection == nullptr && !idle.empty()) {
       Connection* candidate = idle.back();
       idle.pop_back();
-      if (candidate->quiet()) {
+      if (candidate->quiet(now)) {
         connection = candidate;
       } else {
         candidate->close();
@@ -128,6 +129,7 @@ void PoolState::pump() {
 void PoolState::release(Connection& connection, bool reusable) {
   --busy;
   if (reusable && !closed) {
+    connection.went_idle(std::chrono::steady_clock::now());
     idle.push_back(&connection);
   } else {
     forget(connection);

@@ -77,8 +77,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void start(PendingRequest pending);
   // For an idle connection: false when the peer closed it or sent something
-  // unasked while it sat idle, so it must not carry a request.
-  bool quiet();
+  // unasked while it sat idle, so it must not carry a request. One idle for
+  // less than `recently` is taken as quiet without asking the kernel (a
+  // syscall per poll, a third of them): a peer's keep-alive timeout is
+  // seconds, and a peer that closed anyway costs the one transparent retry
+  // on a fresh connection.
+  bool quiet(std::chrono::steady_clock::time_point now);
+  void went_idle(std::chrono::steady_clock::time_point now) { idle_since_ = now; }
+  static constexpr std::chrono::milliseconds recently{10};
   // Closes the socket; pending operations complete with errors.
   void close();
   // The pool is gone: drop the callback uncalled and stop everything.
@@ -138,6 +144,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The request in hand as written (render_request); its capacity is kept
   // for the next one.
   std::string request_text_;
+  std::chrono::steady_clock::time_point idle_since_{};
   bool head_request_ = false;  // the answer has no body to read
   std::optional<boost::beast::http::response_parser<boost::beast::http::string_body>> parser_;
   // The CONNECT exchange; the request may hold proxy credentials, so it is

@@ -148,6 +148,28 @@ TEST_F(HttpPoolTest, IdleConnectionClosedByServerIsReplacedTransparently) {
   EXPECT_EQ(server.requests().size(), 2u);
 }
 
+// Reused at once, a connection is not peeked at (a syscall per poll): one
+// the peer closed right after its answer costs the transparent retry.
+TEST_F(HttpPoolTest, AConnectionReusedAtOnceThatThePeerClosedIsRetriedTransparently) {
+  FakeHttpServer server(io, [](const FakeRequest& r) {
+    auto action = respond(200, "n" + std::to_string(r.connection));
+    action.close_after = true;  // no "Connection: close": the client believes it may reuse
+    return action;
+  });
+  HttpPool pool(io.get_executor(), origin(server), options(1));
+  std::vector<std::string> answers;
+  pool.send(get("/a"), [&](HttpResult r) {
+    answers.push_back(outcome(r));
+    pool.send(get("/b"), [&](HttpResult r2) {
+      answers.push_back(outcome(r2));
+      server.stop();
+    });
+  });
+  ASSERT_TRUE(run_to_completion(io));
+  EXPECT_EQ(answers, (std::vector<std::string>{"200 n1", "200 n2"}));
+  EXPECT_EQ(server.connections_accepted(), 2u);
+}
+
 // The peer drops a reused connection after our request went out but before
 // answering (its keep-alive timer raced ours): one retry on a new
 // connection, invisible to the caller.
