@@ -122,12 +122,16 @@ TEST_F(HttpPoolTest, WaitingRequestsGoOutInOrder) {
   EXPECT_EQ(server.connections_accepted(), 1u);
 }
 
+// Answers "n<connection number>" and closes the connection, without
+// "Connection: close": the client believes it may reuse it.
+Action answer_then_close(const FakeRequest& r) {
+  auto action = respond(200, "n" + std::to_string(r.connection));
+  action.close_after = true;
+  return action;
+}
+
 TEST_F(HttpPoolTest, IdleConnectionClosedByServerIsReplacedTransparently) {
-  FakeHttpServer server(io, [](const FakeRequest& r) {
-    auto action = respond(200, "n" + std::to_string(r.connection));
-    action.close_after = true;  // no "Connection: close": the client believes it may reuse
-    return action;
-  });
+  FakeHttpServer server(io, answer_then_close);
   HttpPool pool(io.get_executor(), origin(server), options(1));
   boost::asio::steady_timer later(io);
   std::vector<std::string> answers;
@@ -151,11 +155,7 @@ TEST_F(HttpPoolTest, IdleConnectionClosedByServerIsReplacedTransparently) {
 // Reused at once, a connection is not peeked at (a syscall per poll): one
 // the peer closed right after its answer costs the transparent retry.
 TEST_F(HttpPoolTest, AConnectionReusedAtOnceThatThePeerClosedIsRetriedTransparently) {
-  FakeHttpServer server(io, [](const FakeRequest& r) {
-    auto action = respond(200, "n" + std::to_string(r.connection));
-    action.close_after = true;  // no "Connection: close": the client believes it may reuse
-    return action;
-  });
+  FakeHttpServer server(io, answer_then_close);
   HttpPool pool(io.get_executor(), origin(server), options(1));
   std::vector<std::string> answers;
   pool.send(get("/a"), [&](HttpResult r) {
