@@ -135,7 +135,7 @@ std::optional<StoreError> Store::Impl::prepare_statements() {
        "WHERE event_id = ?1 AND sink = ?2"},
       {&Impl::load_outbox,
        "SELECT o.event_id, sink, document, event_type, created_at, attempts, next_attempt_at, "
-       "last_error FROM outbox o JOIN event_documents d ON d.event_id = o.event_id "
+       "last_error FROM outbox o LEFT JOIN event_documents d ON d.event_id = o.event_id "
        "ORDER BY seq"},
       {&Impl::copy_to_dead_letters,
        "INSERT INTO dead_letters (event_id, sink, document, event_type, reason, failed_at, "
@@ -443,6 +443,10 @@ std::variant<std::vector<OutboxRow>, StoreError> Store::load_outbox() {
     OutboxRow row;
     row.event_id = stmt->text(0);
     row.sink = stmt->text(1);
+    // Owed but without its document: the trigger and the transactions rule
+    // it out, so the file was changed behind our back. Said, not skipped.
+    if (stmt->is_null(2))
+      return damaged(path(), "outbox event " + row.event_id + ": its document is missing");
     row.document = stmt->text(2);
     auto type = watch::type_from_name(stmt->text(3));
     if (!type) return damaged(path(), "outbox event " + row.event_id + ": unknown event type");

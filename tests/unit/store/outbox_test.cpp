@@ -102,6 +102,20 @@ TEST(StoreOutbox, ADocumentIsStoredOnceAndGoesWithTheEventsLastRow) {
   EXPECT_EQ(dead[0].document, outbox("evt_1", "hook", 1).document);
 }
 
+// An owed event is never dropped in silence: a row without its document
+// (the file edited behind the daemon's back) is damage, named.
+TEST(StoreOutbox, AnOwedRowWithoutItsDocumentIsDamage) {
+  TempDir dir;
+  auto store = open_ok(dir.path());
+  ASSERT_TRUE(store);
+  EXPECT_FALSE(store->write([](Batch& batch) { batch.add_outbox(outbox("evt_1", "journal", 1)); }));
+  raw_exec(dir.db_path(), "DELETE FROM event_documents");
+  auto rows = store->load_outbox();
+  ASSERT_TRUE(std::holds_alternative<StoreError>(rows));
+  EXPECT_NE(std::get<StoreError>(rows).message.find("evt_1: its document is missing"),
+            std::string::npos);
+}
+
 TEST(StoreOutbox, UpdateAttemptRecordsTheRetryState) {
   TempDir dir;
   auto store = open_ok(dir.path());
