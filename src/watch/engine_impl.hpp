@@ -14,6 +14,7 @@
 
 #include "jobwatch/metrics/registry.hpp"
 #include "jobwatch/schedule/adaptive_rate.hpp"
+#include "jobwatch/schedule/call_price.hpp"
 #include "jobwatch/schedule/placement.hpp"
 #include "jobwatch/schedule/priority.hpp"
 #include "jobwatch/schedule/rate_limiter.hpp"
@@ -169,6 +170,7 @@ struct Engine::Impl {
       ready.push_back(entry);
     }
     start_ready(now);
+    reprice(now);
     std::optional<SteadyTime> wake;
     if (!due.empty()) wake = due.top().due;
     // With polls waiting and a free connection, the next token starts one;
@@ -181,11 +183,40 @@ struct Engine::Impl {
   }
 
   // How long a poll due now is likely to wait for the rate budget: the
-  // polls already waiting, at the current rate.
-  milliseconds budget_wait() const {
+  // polls already waiting, at the current rate; and what a call is worth.
+  BudgetNow budget_now() const {
     const double rate = limiter.rate();
-    if (ready.empty() || !(rate > 0)) return milliseconds(0);
-    return schedule::to_millis(static_cast<double>(ready.size()) / rate);
+    BudgetNow budget;
+    if (order == PollOrder::priority) budget.call_price_s = call_price_s;
+    if (!ready.empty() && rate > 0)
+      budget.wait = schedule::to_millis(static_cast<double>(ready.size()) / rate);
+    return budget;
+  }
+
+  // Solves the call price (schedule/call_price.hpp) from every scheduled
+  // watch's planned gap, so that the calls they plan fit the budget. A pass
+  // over the table every reprice_every, only under a rate limit: at 100k
+  // watches some milliseconds in five seconds.
+  void reprice(SteadyTime now) {
+    if (order != PollOrder::priority) return;
+    const double rate = limiter.rate();
+    if (!(rate > 0) || !std::isfinite(rate)) {
+      call_price_s = 0;
+      return;
+    }
+    if (priced_at && now - *priced_at < reprice_every) return;
+    priced_at = now;
+    priceable.clear();
+    double fixed_calls_per_s = 0;
+    table.for_each([&](const Watch& w) {
+      if (!(w.next_poll_at || w.in_flight) || !(w.planned_gap_s > 0)) return;
+      if (w.gap_priceable)
+        priceable.push_back({w.planned_gap_s, w.planned_hazard});
+      else
+        fixed_calls_per_s += 1.0 / w.planned_gap_s;
+    });
+    call_price_s = schedule::price_to_fit(priceable, fixed_calls_per_s, rate,
+                                          std::chrono::duration<double>(poll.max_interval).count());
   }
 
   // Starts due polls from the front of `ready` while a connection and a
@@ -282,7 +313,7 @@ struct Engine::Impl {
     // The estimate seen while the job ran, before the final answer replaces it.
     const std::optional<model::WallTime> estimate = w.expected_end;
     StepResult step = apply_answer(w, answer, poll, loop.wall_now(), jitter(rng), &timing,
-                                   api_clock_offset(w.api, answer), budget_wait(), stored_answer);
+                                   api_clock_offset(w.api, answer), budget_now(), stored_answer);
     std::optional<TimingUpdate> learned;
     if (step.finished) learned = learn(w, answer, estimate);
     if (step.changed) {
@@ -450,6 +481,7 @@ struct Engine::Impl {
   static constexpr milliseconds poll_error_window{10'000};
   static constexpr int poll_errors_per_window = 5;
   static constexpr milliseconds rerank_every{100};
+  static constexpr milliseconds reprice_every{5'000};
   SteadyTime error_window_start{};
   int errors_logged = 0;
   std::uint64_t errors_suppressed = 0;
@@ -466,6 +498,11 @@ struct Engine::Impl {
   milliseconds retention{0};
   schedule::RateLimiter limiter;
   schedule::AdaptiveRate adaptive;  // sets the limiter's rate
+  // The delay a call must save while the budget binds (PollOrder::priority),
+  // solved every reprice_every from the watches' planned gaps.
+  double call_price_s = 0;
+  std::optional<SteadyTime> priced_at;
+  std::vector<schedule::PriceableGap> priceable;  // reprice's scratch
   bool rate_lowered_logged = false;
   WatchTable table;
   DueQueue due;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/json/serialize.hpp>
 
+#include "jobwatch/schedule/call_price.hpp"
 #include "jobwatch/schedule/placement.hpp"
 #include "jobwatch/schedule/poll_policy.hpp"
 #include "jobwatch/schedule/priority.hpp"
@@ -54,9 +55,16 @@ std::optional<std::uint8_t> mean_progress(const model::JobSnapshot& job) {
   return static_cast<std::uint8_t>(sum / counted);
 }
 
+struct PlacedGap {
+  double gap_s;
+  // Where a call price may stretch it: not before a window, whose edge the
+  // gap is aimed at.
+  bool priceable;
+};
+
 // SPEC §7: target_delay where the end is likely, up to max_interval
 // elsewhere, never below min_interval.
-milliseconds placed_gap(const EndPrediction& predicted, const config::PollConfig& poll) {
+PlacedGap placed_gap(const EndPrediction& predicted, const config::PollConfig& poll) {
   const schedule::PlacementParams params = placement_params(poll);
   const schedule::PollPlan plan = schedule::plan_polls(predicted.plan_on, params);
   const schedule::Placement now = schedule::next_gap(plan, predicted.age_s, params);
@@ -74,7 +82,23 @@ milliseconds placed_gap(const EndPrediction& predicted, const config::PollConfig
                          earlier.regime == schedule::PollRegime::before_window;
     if (!opening) gap_s = std::min(gap_s, earlier.gap_s);
   }
-  return schedule::to_millis(gap_s);
+  return {gap_s, now.regime != schedule::PollRegime::before_window};
+}
+
+// Under a binding budget the placed gap stretches where the end is least
+// likely (schedule/call_price.hpp); the watch keeps the unpriced gap and
+// its hazard, from which the engine solves the price.
+double priced_gap(Watch& watch, const EndPrediction& predicted, PlacedGap placed,
+                  const config::PollConfig& poll, double call_price_s) {
+  if (!placed.priceable) return placed.gap_s;
+  const double age = predicted.age_s;
+  const double hazard = predicted.plan_on.prob_end_between(age, age + placed.gap_s).value_or(0) /
+                        std::max(1e-3, placed.gap_s);
+  watch.gap_priceable = true;
+  watch.planned_gap_s = static_cast<float>(placed.gap_s);
+  watch.planned_hazard = static_cast<float>(hazard);
+  return schedule::gap_at_price(placed.gap_s, hazard, call_price_s,
+                                std::chrono::duration<double>(poll.max_interval).count());
 }
 
 // The capped backoff (and estimate halving) of schedule::next_poll. `api_now`
@@ -148,7 +172,7 @@ void abandon(Watch& watch, StepResult& result, AbandonReason reason, const upstr
 StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
                         const config::PollConfig& poll, model::WallTime now, double jitter_unit,
                         const schedule::TimingModels* timing, milliseconds api_clock_offset,
-                        milliseconds budget_wait, const StoredAnswer& stored) {
+                        const BudgetNow& budget, const StoredAnswer& stored) {
   StepResult result;
   std::optional<EndPrediction> predicted;  // for a running job whose key predicts
   ++watch.polls;
@@ -210,8 +234,11 @@ StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
   }
 
   milliseconds gap{0};
+  watch.gap_priceable = false;
+  watch.planned_hazard = 0;
   if (predicted) {
-    gap = placed_gap(*predicted, poll);
+    gap = schedule::to_millis(
+        priced_gap(watch, *predicted, placed_gap(*predicted, poll), poll, budget.call_price_s));
     watch.backoff_step = 0;  // a usable answer: a later failure backs off from the start
   } else {
     gap = backoff_gap(watch, answer, poll, now + api_clock_offset, jitter_unit);
@@ -226,12 +253,13 @@ StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
     gap = std::min(gap, std::max(to_grace + milliseconds(1), poll.min_interval));
   }
   result.next_gap = std::max(gap, milliseconds(0));
+  if (!watch.gap_priceable) watch.planned_gap_s = static_cast<float>(seconds(result.next_gap));
   // After a failed poll the odds stand: the job is no less likely to have
   // changed than when that poll was due.
   if (answer.kind == AnswerKind::ok) {
     // Over the gap and the wait the budget is likely to add to it: a poll
     // planned for a window's start is mostly served inside the window.
-    const milliseconds horizon = result.next_gap + std::max(budget_wait, milliseconds(0));
+    const milliseconds horizon = result.next_gap + std::max(budget.wait, milliseconds(0));
     const double odds = change_odds(predicted, *answer.job, watch, now, api_clock_offset, horizon);
     watch.change_rate = static_cast<float>(odds / std::max(0.001, seconds(horizon)));
   }

@@ -14,6 +14,8 @@
       estimates and durations of sigma 0.8 (one key for servers of many
       sizes), whose ends are vague; median 10 min both, 10 % early failures.
       With --rate-limit a third of its unconstrained demand the budget binds.
+  make_trace.py mixed [--jobs 2000]   as burst, but keys further apart:
+      app-v1 estimates within +-5 % (sharp), app-v2 durations of sigma 1.2.
 
 Writes JSON Lines to stdout, one job a line, seconds from the trace start.
 Deterministic for a given --seed.
@@ -80,28 +82,43 @@ def projects(args, rng):
             yield one(rng, project, api, job_type, t, median, 0.15, estimate, 0.10)
 
 
-def burst(args, rng):
+def sharp_and_vague(args, rng, name, estimate, vague_sigma):
+    """One job a second, alternating: app-v1 with `estimate`, durations of
+    sigma 0.3; app-v2 without, durations of `vague_sigma`."""
+    sharp = name.ljust(31, "0") + "a"
+    vague = name.ljust(31, "0") + "b"
     t = 0.0
     for i in range(args.jobs):
         t += rng.expovariate(1.0)
         if i % 2 == 0:
-            yield one(rng, "burst00000000000000000000000000a", "app-v1", "1", t, 600, 0.3,
-                      honest, 0.10)
+            yield one(rng, sharp, "app-v1", "1", t, 600, 0.3, estimate, 0.10)
         else:
-            yield one(rng, "burst00000000000000000000000000b", "app-v2", "CREATE_SERVER", t,
-                      600, 0.8, none, 0.10)
+            yield one(rng, vague, "app-v2", "CREATE_SERVER", t, 600, vague_sigma, none, 0.10)
+
+
+def tight(rng, duration):
+    return duration * rng.uniform(0.95, 1.05)
+
+
+def burst(args, rng):
+    return sharp_and_vague(args, rng, "burst", honest, 0.8)
+
+
+def mixed(args, rng):
+    return sharp_and_vague(args, rng, "mixed", tight, 1.2)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("scenario", choices=["lognormal", "projects", "burst"])
+    parser.add_argument("scenario", choices=["lognormal", "projects", "burst", "mixed"])
     parser.add_argument("--jobs", type=int, default=2000)
     parser.add_argument("--jobs-per-key", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    scenario = {"lognormal": lognormal, "projects": projects, "burst": burst}[args.scenario]
+    scenario = {"lognormal": lognormal, "projects": projects, "burst": burst,
+                "mixed": mixed}[args.scenario]
     jobs = sorted(scenario(args, rng), key=lambda j: j["submitted_at"])
     for j in jobs:
         sys.stdout.write(json.dumps(j, separators=(",", ":")) + "\n")

@@ -5,8 +5,9 @@ Generates the synthetic traces with make_trace.py into --out and replays
 each with bench_policy:
   1. lognormal: target_delay 10 s, max_interval 2 m, no rate limit;
   2. projects: honest, late and no estimates, the same settings;
-  3. burst: first without a limit, to measure its demand, then with
-     --rate-limit a third of that demand, priority against due-time order.
+  3. burst and 4. mixed: first without a limit, to measure its demand, then
+     with --rate-limit a third of that demand, priority against due-time
+     order.
 Prints each bench_policy report as text, or with --markdown as the tables
 docs/BENCHMARKS.md keeps (groups named by --groups substrings).
 """
@@ -54,6 +55,21 @@ def markdown(report, wanted):
     return "\n".join(out)
 
 
+def a_third_of_demand(binary, trace, scenario):
+    free = json.loads(bench(binary, trace, "--order", "priority", "--warmup", "0", as_json=True))
+    jobwatch = free["groups"][0]["strategies"]["jobwatch"]
+    with open(trace) as f:
+        jobs = [json.loads(line) for line in f]
+    # Jobs arrive steadily and each lives ~10 min: over the arrival span the
+    # number running, and so the demand, is about constant.
+    span = max(j["submitted_at"] for j in jobs) - min(j["submitted_at"] for j in jobs)
+    demand = jobwatch["calls_per_job"] * jobwatch["jobs"] / span
+    rate = round(demand / 3, 2)
+    print(f"{scenario}: unconstrained demand {demand:.2f} calls/s over the {span:.0f} s of "
+          f"arrivals; rate limit {rate}/s (a third)\n", flush=True)
+    return rate
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -73,21 +89,10 @@ def main():
     report(make(args.out, "lognormal"), "--warmup", "0")
     report(make(args.out, "projects"), groups=("ended, succeeded", "failed"))
 
-    burst = make(args.out, "burst")
-    free = json.loads(bench(args.bench, burst, "--order", "priority", "--warmup", "0",
-                            as_json=True))
-    jobwatch = free["groups"][0]["strategies"]["jobwatch"]
-    with open(burst) as f:
-        jobs = [json.loads(line) for line in f]
-    # Jobs arrive steadily and each lives ~10 min: over the arrival span the
-    # number running, and so the demand, is about constant.
-    span = max(j["submitted_at"] for j in jobs) - min(j["submitted_at"] for j in jobs)
-    demand = jobwatch["calls_per_job"] * jobwatch["jobs"] / span
-    rate = round(demand / 3, 2)
-    print(f"burst: unconstrained demand {demand:.2f} calls/s over the {span:.0f} s of "
-          f"arrivals; rate limit {rate}/s (a third)\n", flush=True)
-    report(burst, "--rate-limit", str(rate), "--order", "both", "--warmup", "0")
-
+    for scenario in ("burst", "mixed"):
+        trace = make(args.out, scenario)
+        rate = a_third_of_demand(args.bench, trace, scenario)
+        report(trace, "--rate-limit", str(rate), "--order", "both", "--warmup", "0")
 
 if __name__ == "__main__":
     main()

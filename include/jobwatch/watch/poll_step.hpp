@@ -25,6 +25,15 @@ struct StepResult {
   std::chrono::milliseconds next_gap{0};
 };
 
+// The rate budget as the engine sees it when an answer arrives.
+struct BudgetNow {
+  // How long a poll due now is likely to wait for a token.
+  std::chrono::milliseconds wait{0};
+  // The delay a call must save while the budget binds (schedule::CallPrice);
+  // placement stretches the gaps where the end is least likely to meet it.
+  double call_price_s = 0;
+};
+
 // Applies `answer` to `watch` (state, counters, last_error, tracker state)
 // and decides what follows. `jitter_unit` is uniform in [0, 1). With the
 // learned `timing` models (SPEC §7), a usable answer for a running job whose
@@ -34,13 +43,13 @@ struct StepResult {
 // the time left to expected_end_time) it is read in the API's, `now +
 // api_clock_offset` (ApiClock). An answer whose text differs from the last
 // one lands in `watch.unsaved_answer` for the engine to hand to its journal;
+// `budget` prices the gap when the budget binds;
 // `stored` gives the last answer to an abandon event once the journal has it.
 StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
                         const config::PollConfig& poll, model::WallTime now, double jitter_unit,
                         const schedule::TimingModels* timing = nullptr,
                         std::chrono::milliseconds api_clock_offset = {},
-                        std::chrono::milliseconds budget_wait = {},
-                        const StoredAnswer& stored = {});
+                        const BudgetNow& budget = {}, const StoredAnswer& stored = {});
 
 // Ends a watch whose deadline has passed before its next poll; nullopt when
 // the deadline is still ahead.

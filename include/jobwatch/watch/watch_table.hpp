@@ -50,9 +50,15 @@ struct Watch {
   // the gap): SPEC §7's priority when the rate budget binds, for a watch
   // that has been seen.
   float change_rate = 0;
+  // The last gap as planned before any call price, and for a watch whose
+  // gap the price may stretch (gap_priceable) the end's chance per second
+  // over it: what the engine solves the price from when the budget binds.
+  float planned_gap_s = 0;
+  float planned_hazard = 0;
   std::uint16_t backoff_step = 0;
   bool seen = false;       // a 200 has come at least once
   bool in_flight = false;  // a poll is out
+  bool gap_priceable = false;
   // Polls, last/next poll, estimate or last error changed since the journal
   // last had this watch: what the shutdown checkpoint writes.
   bool polls_unsaved = false;

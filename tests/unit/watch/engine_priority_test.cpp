@@ -54,7 +54,16 @@ class RunningJobs final : public upstream::JobApi {
 struct BudgetRun {
   std::size_t young_polls = 0;  // in the young jobs' window
   milliseconds longest_unpolled{0};
+  // From the vague jobs' polls while the young ones are in their window
+  // (after their first polls) to the next.
+  std::vector<double> vague_gaps_s;
 };
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
 
 // Two projects' jobs, all in their learned windows and so due every
 // target_delay (1 s): 25 of p2, whose durations spread from 100 s to 3 h,
@@ -92,6 +101,9 @@ BudgetRun run(PollOrder order) {
     model::WallTime last = wall_start;
     for (model::WallTime t : times) {
       out.longest_unpolled = std::max(out.longest_unpolled, milliseconds(t - last));
+      if (id.starts_with("vague") && last >= wall_start + seconds(30) &&
+          last < wall_start + seconds(60))
+        out.vague_gaps_s.push_back(std::chrono::duration<double>(t - last).count());
       last = t;
       // Inside the window (ages ~270-330 s), once the 30 first polls are done.
       if (id.starts_with("young") && t >= wall_start + seconds(30) && t < wall_start + seconds(70))
@@ -108,6 +120,18 @@ TEST(EnginePriority, TheLikeliestChangeGoesFirstWhenTheBudgetBinds) {
   // vague jobs; priority spends the budget where an end is likely.
   EXPECT_GT(static_cast<double>(ranked.young_polls), 1.5 * static_cast<double>(queued.young_polls))
       << ranked.young_polls << " vs " << queued.young_polls;
+}
+
+TEST(EnginePriority, TheBudgetPricesTheVagueGapsLongerInsteadOfQueueingEveryPoll) {
+  const BudgetRun ranked = run(PollOrder::priority);
+  const BudgetRun queued = run(PollOrder::due_time);
+  // In due-time order every poll waits its turn in one queue: 30 watches on
+  // 1 call/s, each polled about every 30 s. Priced (schedule/call_price.hpp),
+  // while the young jobs are in their window the vague ones, whose end is
+  // least likely a second, are planned at up to max_interval (60 s) and
+  // leave the budget to the young.
+  EXPECT_GT(median(ranked.vague_gaps_s), 45.0) << median(ranked.vague_gaps_s);
+  EXPECT_LT(median(queued.vague_gaps_s), 40.0) << median(queued.vague_gaps_s);
 }
 
 TEST(EnginePriority, WaitingRaisesPrioritySoNoWatchStarves) {
