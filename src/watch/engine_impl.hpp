@@ -187,7 +187,7 @@ struct Engine::Impl {
   BudgetNow budget_now() const {
     const double rate = limiter.rate();
     BudgetNow budget;
-    if (order == PollOrder::priority) budget.call_price_s = call_price_s;
+    budget.call_price_s = call_price_s;  // stays 0 in due-time order (reprice)
     if (!ready.empty() && rate > 0)
       budget.wait = schedule::to_millis(static_cast<double>(ready.size()) / rate);
     return budget;

@@ -1,6 +1,6 @@
 // What a call is worth when the rate budget binds (SPEC §7): a price in
-// seconds of expected detection delay, against which placement stretches
-// gaps (placement.hpp, priced_gap). Sans-io.
+// seconds of expected detection delay, against which the poll step
+// stretches placed gaps (watch/poll_step.cpp, priced_gap). Sans-io.
 //
 // Why a price: ranking the due polls (priority.hpp) only reorders the calls
 // placement asked for. With demand three times the budget every poll then

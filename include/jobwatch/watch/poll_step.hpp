@@ -29,8 +29,9 @@ struct StepResult {
 struct BudgetNow {
   // How long a poll due now is likely to wait for a token.
   std::chrono::milliseconds wait{0};
-  // The delay a call must save while the budget binds (schedule::CallPrice);
-  // placement stretches the gaps where the end is least likely to meet it.
+  // The delay a call must save while the budget binds (0 otherwise;
+  // schedule/call_price.hpp): gaps where the end is least likely stretch
+  // to meet it.
   double call_price_s = 0;
 };
 
