@@ -36,14 +36,10 @@ Daemon::Daemon(std::string config_path, config::Config config)
     : config_path_(std::move(config_path)),
       config_(std::move(config)),
       signals_(io_),
-      drain_timer_(io_),
       watchdog_timer_(io_),
-      status_timer_(io_),
-      swap_timer_(io_) {}
+      status_timer_(io_) {}
 
-Daemon::~Daemon() {
-  if (dispatcher_) dispatcher_->set_observer(nullptr);
-}
+Daemon::~Daemon() = default;
 
 int Daemon::start() {
   const auto started = Clock::now();
@@ -58,18 +54,15 @@ int Daemon::start() {
   if (!api) return exit_unavailable;
   api_ = std::make_unique<SwappableJobApi>(io_.get_executor(), std::move(api));
 
-  auto dispatcher = sinks::Dispatcher::create(io_.get_executor(), config_.sinks, {}, &registry_);
-  if (auto* error = std::get_if<std::string>(&dispatcher)) {
+  auto sinks = sinks::build_sinks(io_.get_executor(), config_.sinks);
+  if (auto* error = std::get_if<std::string>(&sinks)) {
     spdlog::error("sinks: {}", *error);
     return exit_unavailable;
   }
-  dispatcher_ = std::move(std::get<0>(dispatcher));
-
-  persistence_ =
-      std::make_unique<Persistence>(io_.get_executor(), *store_, *dispatcher_, registry_);
+  outbox_ = std::make_unique<outbox::Outbox>(io_.get_executor(), *store_,
+                                             std::move(std::get<0>(sinks)), registry_);
   metrics_ = std::make_unique<DaemonMetrics>(registry_);
-  dispatcher_->set_observer(persistence_.get());
-  engine_ = std::make_unique<watch::Engine>(io_.get_executor(), config_, *api_, persistence_.get(),
+  engine_ = std::make_unique<watch::Engine>(io_.get_executor(), config_, *api_, outbox_.get(),
                                             &registry_);
   engine_->subscribe_events([this](const watch::Event& event) { metrics_->event_detected(event); });
   if (!restore_state()) return exit_unavailable;
@@ -157,13 +150,10 @@ bool Daemon::restore_state() {
   if (!restore_timing_models(restored)) return false;
   engine_->restore(std::move(restored));
 
-  if (!load_owed_deliveries(*dispatcher_)) return false;
-  auto dead = store_->count_dead_letters();
-  if (auto* error = std::get_if<store::StoreError>(&dead)) return fail_state(*error);
-  dispatcher_->add_dead_lettered_count(static_cast<std::uint64_t>(std::get<0>(dead)));
-  if (watch_count > 0 || dispatcher_->pending() > 0)
+  if (!outbox_->restore()) return false;
+  if (watch_count > 0 || outbox_->pending() > 0)
     spdlog::info("state: resumed {} watch(es) and {} undelivered event(s) from {}", watch_count,
-                 dispatcher_->pending(), store_->path());
+                 outbox_->pending(), store_->path());
   return true;
 }
 
@@ -209,30 +199,6 @@ bool Daemon::restore_timing_models(const std::vector<watch::Watch>& watches) {
   return true;
 }
 
-bool Daemon::load_owed_deliveries(sinks::Dispatcher& dispatcher) {
-  auto outbox = store_->load_outbox();
-  if (auto* error = std::get_if<store::StoreError>(&outbox)) return fail_state(*error);
-  std::vector<sinks::OwedDelivery> owed;
-  for (store::OutboxRow& row : std::get<0>(outbox)) {
-    auto event = sinks::Dispatcher::event_from_document(row.document);
-    if (!event) {
-      spdlog::warn("state: outbox row {} for sink {} does not parse; left in the store",
-                   row.event_id, row.sink);
-      continue;
-    }
-    owed.push_back({std::make_shared<const watch::Event>(std::move(*event)), row.sink,
-                    std::chrono::system_clock::time_point(row.created_at.time_since_epoch()),
-                    row.attempts});
-  }
-  const auto orphans = dispatcher.restore(std::move(owed));
-  if (!orphans.empty())
-    spdlog::warn(
-        "state: {} undelivered event(s) are owed to sinks no longer configured; they stay "
-        "in the store until such a sink is configured again",
-        orphans.size());
-  return true;
-}
-
 bool Daemon::fail_state(const store::StoreError& error) {
   spdlog::error("state: {}", error.message);
   return false;
@@ -261,7 +227,7 @@ void Daemon::make_socket_dir() {
 
 std::string Daemon::status_line() const {
   return "watching " + std::to_string(engine_->active_watches()) + " jobs, " +
-         std::to_string(dispatcher_->pending()) + " events pending";
+         std::to_string(outbox_->pending()) + " events pending";
 }
 
 // Sends STATUS= when the summary changed, then again every status_refresh.
@@ -287,25 +253,16 @@ void Daemon::ping_watchdog(std::chrono::microseconds interval) {
 }
 
 boost::json::object Daemon::stats() const {
-  boost::json::object sinks;
-  sinks["pending"] = dispatcher_->pending();
-  sinks["dead_letters"] = dispatcher_->dead_lettered_total();
-  sinks["by_sink"] = dispatcher_->stats();
   boost::json::object out;
   out["engine"] = engine_->stats();
   out["auth"] = api_->current().auth_stats();
-  out["sinks"] = std::move(sinks);
-  out["store"] = boost::json::object{{"path", store_->path()},
-                                     {"commits", persistence_->commits()},
-                                     {"commit_failures", persistence_->commit_failures()}};
+  out["sinks"] = outbox_->stats();
+  out["store"] = outbox_->store_stats();
   return out;  // the service adds its own "control" group
 }
 
 std::string Daemon::render_metrics() const {
-  DaemonMetrics::Now now;
-  now.watches = engine_->active_watches();
-  now.outbox_pending = dispatcher_->pending_by_sink();
-  return metrics_->render(now);
+  return metrics_->render(engine_->active_watches(), *outbox_);
 }
 
 void Daemon::wait_for_signal() {
@@ -324,36 +281,21 @@ void Daemon::shut_down(int signal) {
   spdlog::info("{}: stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
   stopping_ = true;
   notify_stopping();
-  // A reload still swapping sinks is abandoned; its new sinks never started.
-  swap_timer_.cancel();
-  incoming_dispatcher_.reset();
   server_->stop();
   if (metrics_server_) metrics_server_->stop();
   engine_->stop();
-  dispatcher_->pause();  // no new deliveries; those already out get a moment
-  drain_deadline_ = Clock::now() + shutdown_drain;
-  drain();
-}
-
-// Gives deliveries in flight a moment to be confirmed, then commits and stops
-// the loop. Whatever is not delivered stays in the outbox.
-void Daemon::drain() {
-  if (dispatcher_->in_flight() == 0 || Clock::now() >= drain_deadline_) {
-    dispatcher_->stop();
+  // Deliveries in flight get a moment to be confirmed (a reload still
+  // swapping sinks is abandoned); whatever is not delivered stays owed.
+  outbox_->drain(shutdown_drain, [this] {
     engine_->checkpoint();
-    persistence_->flush();
-    if (dispatcher_->pending() > 0)
+    outbox_->flush();
+    if (outbox_->pending() > 0)
       spdlog::info("stopping: {} event deliveries stay in the outbox for the next start",
-                   dispatcher_->pending());
+                   outbox_->pending());
     signals_.cancel();
     watchdog_timer_.cancel();
     status_timer_.cancel();
     io_.stop();
-    return;
-  }
-  drain_timer_.expires_after(100ms);
-  drain_timer_.async_wait([this](boost::system::error_code ec) {
-    if (!ec) drain();
   });
 }
 

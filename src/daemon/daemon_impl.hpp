@@ -16,10 +16,9 @@
 #include "jobwatch/control/service.hpp"
 #include "jobwatch/daemon/daemon.hpp"
 #include "jobwatch/daemon/daemon_metrics.hpp"
-#include "jobwatch/daemon/persistence.hpp"
 #include "jobwatch/daemon/swappable_api.hpp"
 #include "jobwatch/metrics/http_server.hpp"
-#include "jobwatch/sinks/dispatcher.hpp"
+#include "jobwatch/outbox/outbox.hpp"
 #include "jobwatch/store/store.hpp"
 #include "jobwatch/watch/engine.hpp"
 
@@ -41,10 +40,7 @@ class Daemon {
   std::unique_ptr<upstream::HttpJobApi> make_api(const config::ApiConfig& api);
   bool restore_state();
   bool fail_state(const store::StoreError& error);
-  // The outbox rows still owed, queued on `dispatcher`; false when the store
-  // could not be read (logged).
   bool restore_timing_models(const std::vector<watch::Watch>& watches);
-  bool load_owed_deliveries(sinks::Dispatcher& dispatcher);
   void make_socket_dir();
   // A server for metrics.listen (nullptr when off); nullopt when it cannot
   // bind (logged).
@@ -59,41 +55,33 @@ class Daemon {
   std::string render_metrics() const;
   void wait_for_signal();
   void shut_down(int signal);
-  void drain();
 
   // SIGHUP (reload.cpp)
   void reload();
   void apply(config::Config next, std::unique_ptr<upstream::HttpJobApi> api,
-             std::unique_ptr<sinks::Dispatcher> dispatcher,
+             std::vector<sinks::SinkSpec> sinks,
              std::optional<std::unique_ptr<metrics::MetricsServer>> metrics_server);
-  void finish_sink_swap();
+  void sinks_replaced(bool ok);
   void warn_restart_only_changes(const config::Config& next) const;
 
   std::string config_path_;
   config::Config config_;
   boost::asio::io_context io_{1};
   boost::asio::signal_set signals_;
-  boost::asio::steady_timer drain_timer_;
   boost::asio::steady_timer watchdog_timer_;
   boost::asio::steady_timer status_timer_;
   std::string last_status_;
-  Clock::time_point drain_deadline_{};
   // Every counter; declared before what counts into it, so it goes last.
   metrics::Registry registry_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<SwappableJobApi> api_;
-  std::unique_ptr<sinks::Dispatcher> dispatcher_;
-  std::unique_ptr<Persistence> persistence_;
+  std::unique_ptr<outbox::Outbox> outbox_;
   std::unique_ptr<DaemonMetrics> metrics_;
   std::unique_ptr<watch::Engine> engine_;
   std::unique_ptr<control::Service> service_;
   std::unique_ptr<control::ControlServer> server_;
   std::unique_ptr<metrics::MetricsServer> metrics_server_;  // renders from all of the above
 
-  // A reload waiting for the old sinks' deliveries in flight.
-  std::unique_ptr<sinks::Dispatcher> incoming_dispatcher_;
-  boost::asio::steady_timer swap_timer_;
-  Clock::time_point swap_deadline_{};
   bool reload_again_ = false;  // SIGHUP while a reload was still swapping sinks
   bool stopping_ = false;
 

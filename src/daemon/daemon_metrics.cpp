@@ -44,14 +44,10 @@ void DaemonMetrics::event_detected(const watch::Event& event) {
     detection_delay_.observe(std::max(0.0, seconds(*event.detection_delay)));
 }
 
-std::string DaemonMetrics::render(const Now& now) const {
+std::string DaemonMetrics::render(std::size_t watches, const outbox::Outbox& outbox) const {
   metrics::TextWriter out;
-  out.gauge("jobwatch_watches", "Watches not yet finished.", static_cast<double>(now.watches));
-  std::vector<std::pair<metrics::Labels, double>> pending;
-  for (const auto& [sink, count] : now.outbox_pending)
-    pending.push_back({{{"sink", sink}}, static_cast<double>(count)});
-  out.gauge_family("jobwatch_outbox_pending", "Events owed to each sink, not yet delivered.",
-                   pending);
+  out.gauge("jobwatch_watches", "Watches not yet finished.", static_cast<double>(watches));
+  outbox.render_gauges(out);
   out.gauge("jobwatch_build_info", "The running jobwatchd's version.", 1,
             {{"version", JOBWATCH_VERSION}});
   registry_.render(out);

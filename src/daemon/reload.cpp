@@ -23,7 +23,7 @@ constexpr auto sink_swap_wait = 5s;
 
 void Daemon::reload() {
   if (stopping_) return;
-  if (incoming_dispatcher_) {
+  if (outbox_->replacing()) {
     // The next reload starts from the config this one is putting in place.
     spdlog::info("reload: the previous reload is still handing over to new sinks; again after it");
     reload_again_ = true;
@@ -40,25 +40,24 @@ void Daemon::reload() {
   }
   config::Config next = std::move(*loaded.config);
   auto api = make_api(next.api);
-  auto dispatcher = sinks::Dispatcher::create(io_.get_executor(), next.sinks, {}, &registry_);
-  if (auto* error = std::get_if<std::string>(&dispatcher)) spdlog::error("sinks: {}", *error);
+  auto sinks = sinks::build_sinks(io_.get_executor(), next.sinks);
+  if (auto* error = std::get_if<std::string>(&sinks)) spdlog::error("sinks: {}", *error);
   // A new address is bound before anything changes; the same one is kept.
   std::optional<std::unique_ptr<metrics::MetricsServer>> metrics_server;
   if (next.metrics.listen != config_.metrics.listen)
     metrics_server = make_metrics_server(next.metrics.listen);
   const bool metrics_ok = next.metrics.listen == config_.metrics.listen || metrics_server;
-  if (!api || std::holds_alternative<std::string>(dispatcher) || !metrics_ok) {
+  if (!api || std::holds_alternative<std::string>(sinks) || !metrics_ok) {
     spdlog::error("reload: {} cannot be put to work (see above); keeping the running configuration",
                   config_path_);
     notify_ready();
     return;
   }
-  apply(std::move(next), std::move(api), std::move(std::get<0>(dispatcher)),
-        std::move(metrics_server));
+  apply(std::move(next), std::move(api), std::move(std::get<0>(sinks)), std::move(metrics_server));
 }
 
 void Daemon::apply(config::Config next, std::unique_ptr<upstream::HttpJobApi> api,
-                   std::unique_ptr<sinks::Dispatcher> dispatcher,
+                   std::vector<sinks::SinkSpec> sinks,
                    std::optional<std::unique_ptr<metrics::MetricsServer>> metrics_server) {
   warn_restart_only_changes(next);
   next.control = config_.control;
@@ -77,37 +76,15 @@ void Daemon::apply(config::Config next, std::unique_ptr<upstream::HttpJobApi> ap
                upstream::endpoint_for(config_.api), api_->current().auth_description());
 
   // The old sinks start nothing new and get a moment for what is in flight.
-  incoming_dispatcher_ = std::move(dispatcher);
-  dispatcher_->pause();
-  swap_deadline_ = Clock::now() + sink_swap_wait;
-  finish_sink_swap();
+  outbox_->replace_sinks(std::move(sinks), sink_swap_wait, [this](bool ok) { sinks_replaced(ok); });
 }
 
-void Daemon::finish_sink_swap() {
-  if (dispatcher_->in_flight() > 0 && Clock::now() < swap_deadline_) {
-    swap_timer_.expires_after(50ms);
-    swap_timer_.async_wait([this](boost::system::error_code ec) {
-      if (!ec) finish_sink_swap();
-    });
-    return;
-  }
-  // After this commit the outbox holds exactly what is still owed, events
-  // queued on the old sinks included; the new sinks start from it.
-  persistence_->flush();
-  if (!load_owed_deliveries(*incoming_dispatcher_)) {
-    spdlog::error("reload: the outbox could not be read; keeping the running sinks");
-    incoming_dispatcher_.reset();
-    dispatcher_->resume();
-  } else {
-    dispatcher_->set_observer(nullptr);
-    dispatcher_->stop();
-    // Dead letters since start are in the registry, which both share.
-    incoming_dispatcher_->add_dead_lettered_count(dispatcher_->dead_lettered_before_start());
-    incoming_dispatcher_->set_observer(persistence_.get());
-    persistence_->set_dispatcher(*incoming_dispatcher_);
-    dispatcher_ = std::move(incoming_dispatcher_);
+void Daemon::sinks_replaced(bool ok) {
+  if (ok) {
     spdlog::info("reload: {} sink(s) in force, {} event deliveries owed; applied {}",
-                 config_.sinks.size(), dispatcher_->pending(), config_path_);
+                 config_.sinks.size(), outbox_->pending(), config_path_);
+  } else {
+    spdlog::error("reload: the outbox could not be read; keeping the running sinks");
   }
   notify_ready();
   if (reload_again_) {

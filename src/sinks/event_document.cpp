@@ -1,9 +1,9 @@
-// Dispatcher::event_from_document: an owed event back from the bytes the
+// event_from_document: an owed event back from the bytes the
 // store kept, so a restart delivers exactly what was committed.
+#include "jobwatch/sinks/event_document.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
-
-#include "jobwatch/sinks/dispatcher.hpp"
 
 namespace jobwatch::sinks {
 
@@ -16,7 +16,7 @@ const boost::json::string* string_at(const boost::json::object& object, std::str
 
 }  // namespace
 
-std::optional<watch::Event> Dispatcher::event_from_document(std::string_view document) {
+std::optional<watch::Event> event_from_document(std::string_view document) {
   boost::system::error_code ec;
   const auto parsed = boost::json::parse(document, ec);
   if (ec || !parsed.is_object()) return std::nullopt;

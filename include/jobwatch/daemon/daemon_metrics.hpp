@@ -1,6 +1,6 @@
 // What /metrics reports (issue 5): every family in the daemon's registry
-// (the engine's, the sinks', the store's, the control socket's and the
-// upstream requests counted here), plus gauges read when scraped. No label
+// (the engine's, the outbox's, the control socket's and the upstream
+// requests counted here), plus gauges read when scraped. No label
 // carries a job id, so the series count stays fixed however many jobs are
 // watched.
 #pragma once
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "jobwatch/metrics/registry.hpp"
+#include "jobwatch/outbox/outbox.hpp"
 #include "jobwatch/watch/event.hpp"
 
 namespace jobwatch::daemon {
@@ -25,12 +26,9 @@ class DaemonMetrics {
   void upstream_request(std::string_view code, std::chrono::steady_clock::duration took);
   void event_detected(const watch::Event& event);
 
-  // The values only known when scraped.
-  struct Now {
-    std::size_t watches = 0;                                          // not yet finished
-    std::vector<std::pair<std::string, std::size_t>> outbox_pending;  // per sink
-  };
-  std::string render(const Now& now) const;
+  // With the values only known when scraped: the watches not yet finished
+  // and what the outbox owes each sink.
+  std::string render(std::size_t watches, const outbox::Outbox& outbox) const;
 
  private:
   metrics::Registry& registry_;

@@ -11,12 +11,6 @@ namespace jobwatch::sinks {
 struct RetryPolicy {
   std::chrono::milliseconds base{1'000};
   std::chrono::milliseconds cap{5 * 60'000};
-  // Test seams: a uniform [0, 1) source for the jitter, the clock that
-  // event ages are measured with, and the wall clock that restored ages and
-  // reported retry times use. Empty: a seeded PRNG, steady_clock, system_clock.
-  std::function<double()> jitter;
-  std::function<std::chrono::steady_clock::time_point()> now;
-  std::function<std::chrono::system_clock::time_point()> wall_now;
 };
 
 // Delay before attempt `failures + 1`, after `failures` (>= 1) failed ones:

@@ -1,5 +1,5 @@
 // The Sink interface (SPEC §5): a destination that events are delivered to.
-// The dispatcher owns sinks and decides what to retry; a sink only reports.
+// The outbox owns sinks and decides what to retry; a sink only reports.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -54,7 +54,7 @@ class Sink {
   virtual void deliver(const watch::Event& event, Done done) = 0;
   // Default: deliver() one after the other, stopping at the first retry.
   virtual void deliver_batch(std::span<const watch::Event* const> events, BatchDone done);
-  // How many pending events the dispatcher hands over at once.
+  // How many pending events the outbox hands over at once.
   virtual std::size_t max_batch() const { return 1; }
   // Reopen files (logrotate `create`); no-op for sinks without files.
   virtual void reopen() {}

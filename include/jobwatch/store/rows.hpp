@@ -1,6 +1,6 @@
 // The plain records the state store reads and writes (SPEC §6): a watch as it
 // survives a restart, an outbox row per (event, sink) not yet delivered, and
-// a dead letter. No SQLite here; the engine and dispatcher build these.
+// a dead letter. No SQLite here; the engine and the outbox build these.
 #pragma once
 
 #include <sys/types.h>

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "jobwatch/sinks/dispatcher.hpp"
+#include "outbox/outbox_harness.hpp"
 #include "test_support.hpp"
 
 namespace jobwatch::sinks {
@@ -53,6 +53,7 @@ class FileSinkTest : public ::testing::Test {
   }
 
   boost::asio::io_context ioc_;
+  outbox::test::OutboxHarness outbox_;
   fs::path dir_;
 };
 
@@ -127,53 +128,52 @@ TEST_F(FileSinkTest, UnopenableFileAsksForRetryAndRecovers) {
   EXPECT_EQ(read_lines(path).size(), 1u);
 }
 
-TEST_F(FileSinkTest, DispatcherReopenRetriesAWaitingFileAtOnce) {
+TEST_F(FileSinkTest, OutboxReopenRetriesAWaitingFileAtOnce) {
   const auto path = dir_ / "later" / "events.jsonl";
   config::SinkConfig cfg;
   cfg.name = "archive";
   cfg.type = config::SinkType::file;
   cfg.path = path.string();
-  RetryPolicy policy;
-  policy.base = 10min;  // without the reopen kick nothing would happen in this test
-  policy.cap = 10min;
-  policy.jitter = [] { return 1.0; };
-  auto made = Dispatcher::create(ioc_.get_executor(), {cfg}, policy);
-  ASSERT_TRUE(std::holds_alternative<std::unique_ptr<Dispatcher>>(made));
-  auto& dispatcher = *std::get<std::unique_ptr<Dispatcher>>(made);
+  // Without the reopen kick nothing would happen in this test.
+  auto made = outbox_.make(ioc_, {cfg}, RetryPolicy{10min, 10min}, 1.0);
+  ASSERT_TRUE(made);
+  auto& outbox = *made;
 
-  dispatcher.submit(make_event("a"));
+  outbox.submit(make_event("a"));
   ASSERT_TRUE(test::run_until(ioc_, [&] {
-    return dispatcher.stats().at("archive").as_object().at("retrying").to_number<int>() == 1;
+    return outbox.stats().at("by_sink").at("archive").as_object().at("retrying").to_number<int>() ==
+           1;
   }));
-  EXPECT_EQ(dispatcher.pending(), 1u);
-  EXPECT_FALSE(dispatcher.stats().at("archive").as_object().at("last_error").is_null());
+  EXPECT_EQ(outbox.pending(), 1u);
+  EXPECT_FALSE(outbox.stats().at("by_sink").at("archive").as_object().at("last_error").is_null());
 
   fs::create_directories(path.parent_path());
-  dispatcher.reopen();
-  ASSERT_TRUE(test::run_until(ioc_, [&] { return dispatcher.pending() == 0; }));
+  outbox.reopen();
+  ASSERT_TRUE(test::run_until(ioc_, [&] { return outbox.pending() == 0; }));
   EXPECT_EQ(read_lines(path).size(), 1u);
-  EXPECT_EQ(dispatcher.stats().at("archive").as_object().at("delivered").to_number<int>(), 1);
+  EXPECT_EQ(outbox.stats().at("by_sink").at("archive").as_object().at("delivered").to_number<int>(),
+            1);
 }
 
-TEST_F(FileSinkTest, DispatcherBatchesABurstAndKeepsOrder) {
+TEST_F(FileSinkTest, OutboxBatchesABurstAndKeepsOrder) {
   const auto path = dir_ / "events.jsonl";
   config::SinkConfig cfg;
   cfg.name = "archive";
   cfg.type = config::SinkType::file;
   cfg.path = path.string();
-  auto made = Dispatcher::create(ioc_.get_executor(), {cfg});
-  ASSERT_TRUE(std::holds_alternative<std::unique_ptr<Dispatcher>>(made));
-  auto& dispatcher = *std::get<std::unique_ptr<Dispatcher>>(made);
+  auto made = outbox_.make(ioc_, {cfg});
+  ASSERT_TRUE(made);
+  auto& outbox = *made;
 
   std::vector<std::string> expected;
   for (int i = 0; i < 300; ++i) {
     const auto e = make_event("job" + std::to_string(i));
     expected.push_back(e.document);
-    dispatcher.submit(e);
+    outbox.submit(e);
   }
-  EXPECT_EQ(dispatcher.pending(), 300u);  // submit() only enqueues
+  EXPECT_EQ(outbox.pending(), 300u);  // submit() only enqueues
   EXPECT_FALSE(fs::exists(path) && !read_lines(path).empty());
-  ASSERT_TRUE(test::run_until(ioc_, [&] { return dispatcher.pending() == 0; }));
+  ASSERT_TRUE(test::run_until(ioc_, [&] { return outbox.pending() == 0; }));
   EXPECT_EQ(read_lines(path), expected);
 }
 

@@ -1,15 +1,15 @@
-// The webhook sink end to end, through the dispatcher and a real HttpPool,
+// The webhook sink end to end, through the outbox and a real HttpPool,
 // against an in-process receiver on 127.0.0.1.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "http_receiver.hpp"
-#include "jobwatch/sinks/dispatcher.hpp"
 #include "jobwatch/sinks/webhook_signature.hpp"
 #include "jobwatch/sinks/webhook_sink.hpp"
-#include "recording_observer.hpp"
+#include "outbox/outbox_harness.hpp"
 #include "test_support.hpp"
 
 namespace jobwatch::sinks {
@@ -34,23 +34,20 @@ class WebhookTest : public ::testing::Test {
     cfg.timeout = 30s;
     return cfg;
   }
-  RetryPolicy fast() {
-    RetryPolicy p;
-    p.base = 1ms;
-    p.cap = 5ms;
-    p.jitter = [] { return 0.0; };
-    return p;
+  std::unique_ptr<outbox::Outbox> make(const std::vector<config::SinkConfig>& sinks) {
+    return outbox_.make(ioc_, sinks, RetryPolicy{1ms, 5ms});
   }
-  std::unique_ptr<Dispatcher> make(const std::vector<config::SinkConfig>& sinks) {
-    auto made = Dispatcher::create(ioc_.get_executor(), sinks, fast());
-    if (auto* error = std::get_if<std::string>(&made)) {
-      ADD_FAILURE() << *error;
-      return nullptr;
-    }
-    return std::move(std::get<std::unique_ptr<Dispatcher>>(made));
+  std::int64_t stat(const outbox::Outbox& d, const std::string& key,
+                    const std::string& sink = "ops") {
+    return d.stats().at("by_sink").at(sink).as_object().at(key).to_number<std::int64_t>();
   }
-  std::int64_t stat(const Dispatcher& d, const std::string& key, const std::string& sink = "ops") {
-    return d.stats().at(sink).as_object().at(key).to_number<std::int64_t>();
+  boost::json::value last_error(const outbox::Outbox& d) {
+    return d.stats().at("by_sink").at("ops").as_object().at("last_error");
+  }
+  void stop(outbox::Outbox& d) {
+    bool drained = false;
+    d.drain(0ms, [&] { drained = true; });
+    ASSERT_TRUE(run_until(ioc_, [&] { return drained; }));
   }
   // Script: answers in order, then 200s.
   void answer(std::vector<Reply> replies) {
@@ -62,6 +59,7 @@ class WebhookTest : public ::testing::Test {
 
   boost::asio::io_context ioc_;
   test::HttpReceiver receiver_{ioc_};
+  outbox::test::OutboxHarness outbox_;
 };
 
 TEST_F(WebhookTest, PostsSignedStandardWebhook) {
@@ -139,9 +137,11 @@ TEST_F(WebhookTest, BadRequestIsDeadLetteredAndTheNextEventGoesOn) {
   ASSERT_EQ(receiver_.requests().size(), 2u);  // job1 not retried
   EXPECT_EQ(stat(*d, "dead_lettered"), 1);
   EXPECT_EQ(stat(*d, "delivered"), 1);
-  ASSERT_EQ(d->dead_letters().size(), 1u);
-  EXPECT_EQ(d->dead_letters()[0].event_id, make_event("job1").id);
-  EXPECT_NE(d->dead_letters()[0].reason.find("400"), std::string::npos);
+  d->flush();
+  const auto dead = outbox_.dead_rows();
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].event_id, make_event("job1").id);
+  EXPECT_NE(dead[0].reason.find("400"), std::string::npos);
 }
 
 TEST_F(WebhookTest, GoneIsPermanentForThatEventOnly) {
@@ -153,8 +153,10 @@ TEST_F(WebhookTest, GoneIsPermanentForThatEventOnly) {
   ASSERT_TRUE(run_until(ioc_, [&] { return d->pending() == 0; }));
   EXPECT_EQ(stat(*d, "dead_lettered"), 1);
   EXPECT_EQ(stat(*d, "delivered"), 1);
-  ASSERT_EQ(d->dead_letters().size(), 1u);
-  EXPECT_NE(d->dead_letters()[0].reason.find("410"), std::string::npos);
+  d->flush();
+  const auto dead = outbox_.dead_rows();
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_NE(dead[0].reason.find("410"), std::string::npos);
 }
 
 TEST_F(WebhookTest, FilterSendsOnlyConfiguredTypes) {
@@ -215,7 +217,7 @@ TEST_F(WebhookTest, AHangingReceiverDoesNotDelayTheFileSink) {
   EXPECT_EQ(stat(*d, "delivered"), 0);  // the webhook is still waiting
   EXPECT_EQ(stat(*d, "pending"), 3);
   EXPECT_LE(receiver_.requests().size(), 1u);  // one event in flight, in order
-  d->stop();
+  stop(*d);
   std::filesystem::remove_all(dir);
 }
 
@@ -228,20 +230,20 @@ TEST_F(WebhookTest, ConnectionRefusedIsRetried) {
   ASSERT_TRUE(run_until(ioc_, [&] { return stat(*d, "retries") >= 2; }));
   EXPECT_EQ(stat(*d, "dead_lettered"), 0);
   EXPECT_EQ(d->pending(), 1u);
-  EXPECT_FALSE(d->stats().at("ops").as_object().at("last_error").is_null());
-  d->stop();
+  EXPECT_FALSE(last_error(*d).is_null());
+  stop(*d);
 }
 
 TEST_F(WebhookTest, BadConfigIsAnErrorThatNamesTheSinkButNotTheSecret) {
   auto cfg = webhook();
   cfg.url = "ftp://example.invalid/";
-  auto bad_url = Dispatcher::create(ioc_.get_executor(), {cfg});
+  auto bad_url = build_sinks(ioc_.get_executor(), {cfg});
   ASSERT_TRUE(std::holds_alternative<std::string>(bad_url));
   EXPECT_NE(std::get<std::string>(bad_url).find("sinks[ops]"), std::string::npos);
 
   cfg = webhook();
   cfg.secret.inline_value = "whsec_%%%%-not-base64";
-  auto bad_secret = Dispatcher::create(ioc_.get_executor(), {cfg});
+  auto bad_secret = build_sinks(ioc_.get_executor(), {cfg});
   ASSERT_TRUE(std::holds_alternative<std::string>(bad_secret));
   EXPECT_NE(std::get<std::string>(bad_secret).find("sinks[ops].secret"), std::string::npos);
   EXPECT_EQ(std::get<std::string>(bad_secret).find("not-base64"), std::string::npos);
@@ -249,49 +251,49 @@ TEST_F(WebhookTest, BadConfigIsAnErrorThatNamesTheSinkButNotTheSecret) {
   cfg = webhook();
   cfg.secret = {};
   cfg.secret.file = "/nonexistent/jobwatch-webhook-secret";
-  auto missing = Dispatcher::create(ioc_.get_executor(), {cfg});
+  auto missing = build_sinks(ioc_.get_executor(), {cfg});
   ASSERT_TRUE(std::holds_alternative<std::string>(missing));
   EXPECT_NE(std::get<std::string>(missing).find("sinks[ops].secret"), std::string::npos);
 }
 
 // The retry policy as the outbox sees it: 5xx, 429 and timeouts are failed
 // attempts to retry (Retry-After honoured), then one delivery.
-TEST_F(WebhookTest, ObserverSeesEachRetryableFailureThenTheDelivery) {
+TEST_F(WebhookTest, RetryableFailuresAreRetriedThenDelivered) {
   answer({Reply{503, {}, "busy"}, Reply{429, {{"Retry-After", "1"}}, ""}, Reply{.hang = true},
           Reply{200}});
   auto cfg = webhook();
   cfg.timeout = 300ms;
   auto d = make({cfg});
   ASSERT_TRUE(d);
-  test::RecordingObserver observer;
-  d->set_observer(&observer);
   const auto event = make_event("job1", EventType::job_failed);
   d->submit(event);
-  ASSERT_TRUE(run_until(ioc_, [&] { return d->pending() == 0; }));
-  EXPECT_EQ(observer.trace(),
-            (std::vector<std::string>{"attempt_failed " + event.id, "attempt_failed " + event.id,
-                                      "attempt_failed " + event.id, "delivered " + event.id}));
-  const auto failed = observer.of("attempt_failed");
-  ASSERT_EQ(failed.size(), 3u);
-  EXPECT_EQ(failed[0].attempts, 1u);
-  EXPECT_NE(failed[0].text.find("503"), std::string::npos) << failed[0].text;
-  EXPECT_EQ(failed[1].attempts, 2u);
-  EXPECT_NE(failed[1].text.find("429"), std::string::npos) << failed[1].text;
+  // The 503 is recorded against the row before the 1 s Retry-After wait.
+  ASSERT_TRUE(run_until(ioc_, [&] {
+    const auto owed = outbox_.owed_rows();
+    return !owed.empty() && owed[0].attempts >= 2;
+  }));
+  const auto owed = outbox_.owed_rows();
+  ASSERT_EQ(owed.size(), 1u);
+  EXPECT_EQ(owed[0].attempts, 2u);
+  EXPECT_NE(owed[0].last_error.find("429"), std::string::npos) << owed[0].last_error;
   // Retry-After: 1 is the floor for the next attempt the store is told of.
-  EXPECT_GE(failed[1].next_attempt_at - std::chrono::system_clock::now(), -1s);
-  EXPECT_EQ(failed[2].attempts, 3u);
-  EXPECT_NE(failed[2].text.find("no answer within"), std::string::npos) << failed[2].text;
+  EXPECT_GE(std::chrono::system_clock::time_point(owed[0].next_attempt_at.time_since_epoch()) -
+                std::chrono::system_clock::now(),
+            -1s);
+  ASSERT_TRUE(run_until(ioc_, [&] { return d->pending() == 0; }));
+  EXPECT_EQ(stat(*d, "retries"), 3);
+  EXPECT_EQ(stat(*d, "delivered"), 1);
+  EXPECT_NE(std::string(last_error(*d).as_string()).find("no answer within"), std::string::npos);
   ASSERT_GE(receiver_.requests().size(), 4u);
   EXPECT_GE(receiver_.requests()[2].at - receiver_.requests()[1].at, 1s);
   EXPECT_EQ(stat(*d, "dead_lettered"), 0);
+  ASSERT_TRUE(run_until(ioc_, [&] { return outbox_.owed_rows().empty(); }));
 }
 
-TEST_F(WebhookTest, ObserverSeesClientErrorsAsDeadLettersAfterOneAttempt) {
+TEST_F(WebhookTest, ClientErrorsAreDeadLetteredAfterOneAttempt) {
   answer({Reply{410, {}, ""}, Reply{404, {}, "no such hook"}, Reply{200}});
   auto d = make({webhook()});
   ASSERT_TRUE(d);
-  test::RecordingObserver observer;
-  d->set_observer(&observer);
   const auto gone = make_event("gone");
   const auto missing = make_event("missing");
   const auto fine = make_event("fine");
@@ -300,29 +302,34 @@ TEST_F(WebhookTest, ObserverSeesClientErrorsAsDeadLettersAfterOneAttempt) {
   d->submit(fine);
   ASSERT_TRUE(run_until(ioc_, [&] { return d->pending() == 0; }));
   EXPECT_EQ(receiver_.requests().size(), 3u);  // neither refusal retried
-  EXPECT_EQ(observer.trace(),
-            (std::vector<std::string>{"dead_lettered " + gone.id, "dead_lettered " + missing.id,
-                                      "delivered " + fine.id}));
-  const auto dead = observer.of("dead_lettered");
+  EXPECT_EQ(stat(*d, "delivered"), 1);
+  d->flush();
+  const auto dead = outbox_.dead_rows();
   ASSERT_EQ(dead.size(), 2u);
-  EXPECT_EQ(dead[0].attempts, 1u);
-  EXPECT_NE(dead[0].text.find("410"), std::string::npos);
-  EXPECT_NE(dead[1].text.find("404"), std::string::npos);
+  std::map<std::string, store::DeadLetterRow> by_id;
+  for (const auto& row : dead) by_id[row.event_id] = row;
+  ASSERT_TRUE(by_id.count(gone.id) && by_id.count(missing.id));
+  EXPECT_EQ(by_id[gone.id].attempts, 1u);
+  EXPECT_NE(by_id[gone.id].reason.find("410"), std::string::npos);
+  EXPECT_NE(by_id[missing.id].reason.find("404"), std::string::npos);
   EXPECT_EQ(d->dead_lettered_total(), 2u);
+  EXPECT_TRUE(outbox_.owed_rows().empty());
 }
 
-TEST_F(WebhookTest, ObserverSeesConnectionErrorsAsFailedAttempts) {
+TEST_F(WebhookTest, ConnectionErrorsAreFailedAttemptsKeptAgainstTheRow) {
   auto cfg = webhook();
   receiver_.close();  // nothing listens on the port any more
   auto d = make({cfg});
   ASSERT_TRUE(d);
-  test::RecordingObserver observer;
-  d->set_observer(&observer);
   d->submit(make_event("job1"));
-  ASSERT_TRUE(run_until(ioc_, [&] { return observer.calls.size() >= 2; }));
-  EXPECT_EQ(observer.of("attempt_failed").size(), observer.calls.size());
-  EXPECT_EQ(observer.calls[1].attempts, 2u);
-  d->stop();
+  ASSERT_TRUE(run_until(ioc_, [&] { return stat(*d, "retries") >= 2; }));
+  d->flush();
+  const auto owed = outbox_.owed_rows();
+  ASSERT_EQ(owed.size(), 1u);
+  EXPECT_GE(owed[0].attempts, 2u);
+  EXPECT_FALSE(owed[0].last_error.empty());
+  EXPECT_EQ(stat(*d, "dead_lettered"), 0);
+  stop(*d);
 }
 
 }  // namespace
