@@ -223,15 +223,21 @@ TEST_F(CoreTest, EachFailedAttemptIsReportedThenOneDelivery) {
                                       "delivered evt_next_0"}));
   const auto failed = of(Kind::attempt_failed);
   ASSERT_EQ(failed.size(), 3u);
+  // Full jitter at 0.5 of ceilings 1, 2, 4 ms (the cap): 1, 1, 2 ms, each
+  // counted from the failure, which happens when the previous retry is due.
+  const std::chrono::milliseconds due[] = {1ms, 2ms, 4ms};
   for (std::uint32_t i = 0; i < 3; ++i) {
     EXPECT_EQ(failed[i].attempts, i + 1);
     EXPECT_EQ(core_->name(failed[i].lane), "a");
     EXPECT_EQ(failed[i].text, "HTTP 503");
-    // Full jitter at 0.5 under a cap of 4 ms: due within the cap, never before now.
-    EXPECT_GE(failed[i].next_attempt_at, start);
-    EXPECT_LE(failed[i].next_attempt_at, now_.wall + 4ms);
+    EXPECT_EQ(failed[i].next_attempt_at - start, due[i]);
   }
   EXPECT_TRUE(of(Kind::dead_lettered).empty());
+  advance(1h);
+  const auto after = step();
+  EXPECT_TRUE(after.deliver.empty());
+  EXPECT_FALSE(after.wake_at);
+  EXPECT_EQ(outcomes_.size(), 5u);  // nothing reported twice
   EXPECT_EQ(counted(0, Counted::delivered), 2u);
   EXPECT_EQ(counted(0, Counted::retry), 3u);
   EXPECT_EQ(core_->last_error(0), "HTTP 503");
@@ -250,6 +256,7 @@ TEST_F(CoreTest, APermanentRefusalIsOneDeadLetterAndTheNextGoesOn) {
   const auto dead = of(Kind::dead_lettered);
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(dead[0].attempts, 1u);
+  EXPECT_EQ(core_->name(dead[0].lane), "a");
   EXPECT_NE(dead[0].text.find("HTTP 410"), std::string::npos);
   EXPECT_EQ(counted(0, Counted::dead_lettered), 1u);
 }
@@ -366,6 +373,23 @@ TEST_F(CoreTest, AnEventAlreadyQueuedOnALaneIsNotQueuedTwice) {
   EXPECT_EQ(sinks_[0].attempts.size(), 2u);
 }
 
+TEST_F(CoreTest, SubmitLeavesOutTheLanesThatHaveTheEventQueuedAlready) {
+  lane("a", always_ok);
+  lane("b", always_ok);
+  auto& core = build();
+  const auto e = make_event("j1");
+  core.restore({owed(e, "a", now_.wall)}, now_);
+  EXPECT_EQ(core.submit(shared(e), now_.steady), std::vector<std::size_t>{1});  // b only
+  EXPECT_TRUE(core.submit(shared(e), now_.steady).empty());  // uncommitted counts as queued
+  core.committed();
+  EXPECT_EQ(core.pending(0), 1u);
+  EXPECT_EQ(core.pending(1), 1u);
+  ASSERT_TRUE(run_idle());
+  EXPECT_EQ(trace(), (std::vector<std::string>{"delivered evt_j1_0", "delivered evt_j1_0"}));
+  EXPECT_EQ(sinks_[0].attempts.size(), 1u);
+  EXPECT_EQ(sinks_[1].attempts.size(), 1u);
+}
+
 TEST_F(CoreTest, ARetryWakesAtTheBackoffAndNotBefore) {
   lane("a", [](const watch::Event&, int attempt) {
     return attempt == 1 ? DeliveryResult::retry("busy") : DeliveryResult::ok();
@@ -382,10 +406,17 @@ TEST_F(CoreTest, ARetryWakesAtTheBackoffAndNotBefore) {
   EXPECT_EQ(of(Kind::attempt_failed)[0].next_attempt_at - now_.wall, 500ms);
   EXPECT_TRUE(core.retrying(0));
   advance(499ms);
-  EXPECT_TRUE(core.resume(now_.steady).deliver.empty());
+  s = core.resume(now_.steady);
+  EXPECT_TRUE(s.deliver.empty());
+  EXPECT_EQ(s.wake_at, now_.steady + 1ms);
+  EXPECT_EQ(sinks_[0].attempts.size(), 1u);
   advance(1ms);
-  step();
-  EXPECT_EQ(trace().back(), "delivered evt_j1_0");
+  s = step();
+  ASSERT_EQ(s.deliver.size(), 1u);
+  ASSERT_EQ(s.deliver[0].batch.size(), 1u);
+  EXPECT_EQ(s.deliver[0].batch[0]->id, "evt_j1_0");
+  EXPECT_FALSE(core.retrying(0));
+  EXPECT_EQ(trace(), (std::vector<std::string>{"attempt_failed evt_j1_0", "delivered evt_j1_0"}));
 }
 
 TEST_F(CoreTest, RetryNowLetsAWaitingLaneGoAtOnce) {
@@ -396,8 +427,12 @@ TEST_F(CoreTest, RetryNowLetsAWaitingLaneGoAtOnce) {
   submit(make_event("j1"));
   step();
   EXPECT_TRUE(core.resume(now_.steady).deliver.empty());
+  EXPECT_TRUE(core.retrying(0));
   core.retry_now(0);
-  step();
+  EXPECT_FALSE(core.retrying(0));
+  const auto s = step();  // no time has passed
+  ASSERT_EQ(s.deliver.size(), 1u);
+  EXPECT_FALSE(s.wake_at);
   EXPECT_EQ(trace(), (std::vector<std::string>{"attempt_failed evt_j1_0", "delivered evt_j1_0"}));
 }
 
@@ -420,7 +455,13 @@ TEST_F(CoreTest, ARetryInsideABatchKeepsTheDeliveredPrefixAndRetriesFromTheFailu
       {}, 3);
   build();
   for (const char* j : {"j0", "j1", "j2"}) submit(make_event(j));
+  step();  // the sink answers [ok, retry]
+  EXPECT_EQ(trace(), (std::vector<std::string>{"delivered evt_j0_0", "attempt_failed evt_j1_0"}));
+  EXPECT_EQ(of(Kind::attempt_failed)[0].attempts, 1u);
+  EXPECT_EQ(core_->pending(), 2u);
   ASSERT_TRUE(run_idle());
+  EXPECT_EQ(trace(), (std::vector<std::string>{"delivered evt_j0_0", "attempt_failed evt_j1_0",
+                                               "delivered evt_j1_0", "delivered evt_j2_0"}));
   // j2 was not attempted in the first batch; the second starts with j1.
   EXPECT_EQ(sinks_[0].attempts,
             (std::vector<std::string>{"evt_j0_0", "evt_j1_0", "evt_j1_0", "evt_j2_0"}));
@@ -428,38 +469,68 @@ TEST_F(CoreTest, ARetryInsideABatchKeepsTheDeliveredPrefixAndRetriesFromTheFailu
   EXPECT_EQ(counted(0, Counted::delivered), 3u);
 }
 
-TEST_F(CoreTest, InFlightCountsOnlyDeliveriesOutAtASinkAndDrainedSaysWhenNoneIs) {
+TEST_F(CoreTest, InFlightCountsOnlyDeliveriesOutAtASink) {
   lane("stuck", always_ok);
   lane("batched", always_ok, {}, 8);
   lane("failing", [](const watch::Event&, int) { return DeliveryResult::retry("down"); });
+  // The failing lane sits in its retry wait for the whole test.
   auto& core = build({10min, 10min});
   sinks_[0].hold = true;
   sinks_[1].hold = true;
   EXPECT_EQ(core.in_flight(), 0u);
   for (const char* j : {"j1", "j2", "j3"}) submit(make_event(j));
-  auto s = step();
-  EXPECT_FALSE(s.drained);
+  step();
   // stuck: one awaiting its answer; batched: one batch of three handed
   // over; failing: waiting for its retry, nothing out.
   EXPECT_EQ(core.in_flight(), 4u);
   EXPECT_EQ(core.in_flight(0), 1u);
+  EXPECT_EQ(core.in_flight(1), 3u);
   EXPECT_EQ(core.in_flight(2), 0u);
+  EXPECT_TRUE(core.retrying(2));
   EXPECT_EQ(core.pending(), 9u);
 
   release(0);
+  ASSERT_TRUE(run_until([&] { return core.pending(0) == 0; }));
   EXPECT_EQ(core.in_flight(), 3u);  // the batch is still out
-  release(1);
-  EXPECT_EQ(core.in_flight(), 0u);
-  core.pause();  // so that nothing new goes out
-  EXPECT_TRUE(core.resume(now_.steady).drained);
-  sinks_[0].hold = true;
-  sinks_[1].hold = true;
-  core.resume_attempts();
-  submit(make_event("j4"));
-  step();
-  EXPECT_EQ(core.in_flight(), 2u);  // j2 on stuck, j4 on batched
   core.stop();
   EXPECT_EQ(core.in_flight(), 0u);  // nothing can be reported any more
+}
+
+TEST_F(CoreTest, DrainedIsFalseWhileABatchIsOutAndTrueOnceItIsSettled) {
+  lane("a", always_ok, {}, 3);
+  lane("failing", [](const watch::Event&, int) { return DeliveryResult::retry("down"); });
+  auto& core = build({10min, 10min});
+  EXPECT_TRUE(core.resume(now_.steady).drained);  // nothing at all
+  sinks_[0].hold = true;
+  for (const char* j : {"j1", "j2", "j3", "j4"}) submit(make_event(j));
+  auto s = step();
+  ASSERT_EQ(s.deliver.size(), 2u);
+  EXPECT_EQ(s.deliver[0].batch.size(), 3u);
+  EXPECT_FALSE(s.drained);
+
+  core.pause();  // as a reload does, waiting for drained
+  s = core.resume(now_.steady);
+  EXPECT_TRUE(s.deliver.empty());
+  EXPECT_FALSE(s.drained);  // a's batch is still out
+
+  release(0);
+  s = core.resume(now_.steady);
+  EXPECT_TRUE(s.deliver.empty());
+  EXPECT_TRUE(s.drained);
+  // Drained says nothing is out, not that nothing is owed: j4 on a, and
+  // everything on the failing lane, whose retry wait is not "out".
+  EXPECT_TRUE(s.wake_at);
+  EXPECT_EQ(core.pending(0), 1u);
+  EXPECT_EQ(core.pending(1), 4u);
+
+  core.resume_attempts();
+  sinks_[0].hold = true;
+  s = step();
+  ASSERT_EQ(s.deliver.size(), 1u);
+  EXPECT_EQ(s.deliver[0].batch[0]->id, "evt_j4_0");
+  EXPECT_FALSE(s.drained);
+  release(0);
+  EXPECT_TRUE(core.resume(now_.steady).drained);
 }
 
 TEST_F(CoreTest, PauseLetsInFlightSettleAndStartsNothingNew) {
@@ -496,6 +567,34 @@ TEST_F(CoreTest, NothingIsReportedAfterStop) {
   EXPECT_TRUE(outcomes_.empty());
   EXPECT_TRUE(core.resume(now_.steady).deliver.empty());
   EXPECT_EQ(core.pending(), 1u);  // still owed: the store keeps its row
+}
+
+TEST_F(CoreTest, OutcomesAreCountedWhetherOrNotTheyAreRecorded) {
+  lane("a", [](const watch::Event& e, int attempt) {
+    if (e.job_id == "bad") return DeliveryResult::permanent("no");
+    return attempt == 1 ? DeliveryResult::retry("busy") : DeliveryResult::ok();
+  });
+  auto& core = build();
+  submit(make_event("j1"));
+  submit(make_event("bad"));
+  // The sink answers; what settle() returns is dropped.
+  for (int i = 0; i < 100 && core.pending() > 0; ++i) {
+    const auto s = core.resume(now_.steady);
+    for (const auto& d : s.deliver) {
+      std::vector<DeliveryResult> results;
+      for (const watch::Event* e : d.batch) {
+        results.push_back(sinks_[d.lane].script(*e, ++sinks_[d.lane].tries[e->id]));
+        if (results.back().kind == DeliveryResult::Kind::retry) break;
+      }
+      core.settle(d.lane, std::move(results), now_);
+    }
+    if (s.deliver.empty() && s.wake_at) advance(*s.wake_at - now_.steady);
+  }
+  EXPECT_EQ(core.pending(), 0u);
+  EXPECT_EQ(counted(0, Counted::delivered), 1u);
+  EXPECT_EQ(counted(0, Counted::retry), 1u);
+  EXPECT_EQ(counted(0, Counted::dead_lettered), 1u);
+  EXPECT_EQ(outcomes_counter_.value({"job.succeeded", "a", "dead_lettered"}), 1.0);
 }
 
 TEST_F(CoreTest, AHeldLaneDoesNotHoldUpAnother) {
