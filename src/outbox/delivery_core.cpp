@@ -54,12 +54,15 @@ std::uint64_t DeliveryCore::counted(std::size_t lane, Counted what) const {
        {"result", std::string(counted_names[static_cast<std::size_t>(what)])}}));
 }
 
+bool DeliveryCore::claim(Lane& lane, const std::string& event_id) {
+  if (lane.queued_ids.insert(event_id).second) return true;
+  spdlog::debug("sink {}: {} is already queued", lane.spec.name, event_id);
+  return false;
+}
+
 bool DeliveryCore::queue_committed(Lane& lane, std::shared_ptr<const watch::Event> event,
                                    SteadyTime enqueued, std::uint32_t attempts) {
-  if (!lane.queued_ids.insert(event->id).second) {
-    spdlog::debug("sink {}: {} is already queued", lane.spec.name, event->id);
-    return false;
-  }
+  if (!claim(lane, event->id)) return false;
   // Behind what is committed, ahead of what awaits a commit: the tail of
   // `uncommitted` entries stays the uncommitted ones.
   const auto at = lane.queue.end() - static_cast<std::ptrdiff_t>(lane.uncommitted);
@@ -73,11 +76,7 @@ std::vector<std::size_t> DeliveryCore::submit(std::shared_ptr<const watch::Event
   if (mode_ == Mode::stopped || !event) return queued;
   for (std::size_t i = 0; i < lanes_.size(); ++i) {
     Lane& lane = lanes_[i];
-    if (!lane.spec.filter.accepts(event->type)) continue;
-    if (!lane.queued_ids.insert(event->id).second) {
-      spdlog::debug("sink {}: {} is already queued", lane.spec.name, event->id);
-      continue;
-    }
+    if (!lane.spec.filter.accepts(event->type) || !claim(lane, event->id)) continue;
     lane.queue.push_back(Delivery{event, now, 0});
     ++lane.uncommitted;
     queued.push_back(i);

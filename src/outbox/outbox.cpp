@@ -37,7 +37,6 @@ Outbox::Outbox(boost::asio::any_io_executor executor, store::Store& store,
                sinks::RetryPolicy backoff, Clocks clocks)
     : executor_(executor),
       store_(store),
-      registry_(registry),
       outcomes_(registry.counter(
           "jobwatch_events_total",
           "Delivery outcomes by event type and sink: delivered, retry (an attempt failed with an "

@@ -102,8 +102,10 @@ class DeliveryCore {
   // what is already queued. Already committed; the filter is not consulted
   // (the delivery was owed under the config that created it). max_age
   // counts from created_at; one already past it gets one more attempt and
-  // is dead-lettered if that fails. Returns those not queued: their sink
-  // no longer exists (or the event is null).
+  // is dead-lettered if that fails. Returns those whose sink no longer
+  // exists, a null event, or all of them once stopped. One whose id the lane
+  // has queued already (restored twice, or submitted again) is dropped: the
+  // queued copy, with its own age and attempts, stands for it.
   std::vector<OwedDelivery> restore(std::vector<OwedDelivery> owed, Now now);
 
   // The next step. Starts a batch on every idle lane with committed work
@@ -177,6 +179,9 @@ class DeliveryCore {
   enum class Mode : std::uint8_t { running, paused, stopped };
 
   static void enter(Lane& lane, LaneState next);
+  // Records the id as queued on the lane; false when it is already (one
+  // outbox row per (event, sink): a second copy would go out twice).
+  bool claim(Lane& lane, const std::string& event_id);
   // Queues an owed delivery (already durable); false when its id is queued.
   bool queue_committed(Lane& lane, std::shared_ptr<const watch::Event> event, SteadyTime enqueued,
                        std::uint32_t attempts);

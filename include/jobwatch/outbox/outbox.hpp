@@ -127,7 +127,6 @@ class Outbox final : public watch::Journal {
 
   boost::asio::any_io_executor executor_;
   store::Store& store_;
-  metrics::Registry& registry_;
   metrics::CounterVec& outcomes_;  // jobwatch_events_total{type, sink, result}
   metrics::Counter commits_;       // jobwatch_store_commits_total
   metrics::Counter commit_failures_;

@@ -26,6 +26,13 @@ DeliveryResult always_ok(const watch::Event&, int) {
   return DeliveryResult::ok();
 }
 
+// Retries the first attempt at each event with `error`, then delivers it.
+Script fails_first_attempt(std::string error) {
+  return [error = std::move(error)](const watch::Event&, int attempt) {
+    return attempt == 1 ? DeliveryResult::retry(error) : DeliveryResult::ok();
+  };
+}
+
 class CoreTest : public ::testing::Test {
  protected:
   struct PlayedSink {
@@ -299,9 +306,7 @@ TEST_F(CoreTest, RestoreQueuesOwedDeliveriesInOrderOnTheirLanes) {
 }
 
 TEST_F(CoreTest, RestoredAttemptsCarryOver) {
-  lane("a", [](const watch::Event&, int attempt) {
-    return attempt == 1 ? DeliveryResult::retry("busy") : DeliveryResult::ok();
-  });
+  lane("a", fails_first_attempt("busy"));
   auto& core = build();
   EXPECT_TRUE(core.restore({owed(make_event("o1"), "a", now_.wall - 1min, 5)}, now_).empty());
   ASSERT_TRUE(run_idle());
@@ -391,9 +396,7 @@ TEST_F(CoreTest, SubmitLeavesOutTheLanesThatHaveTheEventQueuedAlready) {
 }
 
 TEST_F(CoreTest, ARetryWakesAtTheBackoffAndNotBefore) {
-  lane("a", [](const watch::Event&, int attempt) {
-    return attempt == 1 ? DeliveryResult::retry("busy") : DeliveryResult::ok();
-  });
+  lane("a", fails_first_attempt("busy"));
   auto& core = build({1s, 60s});
   submit(make_event("j1"));
   step();
@@ -420,9 +423,7 @@ TEST_F(CoreTest, ARetryWakesAtTheBackoffAndNotBefore) {
 }
 
 TEST_F(CoreTest, RetryNowLetsAWaitingLaneGoAtOnce) {
-  lane("a", [](const watch::Event&, int attempt) {
-    return attempt == 1 ? DeliveryResult::retry("cannot open") : DeliveryResult::ok();
-  });
+  lane("a", fails_first_attempt("cannot open"));
   auto& core = build({10min, 10min});
   submit(make_event("j1"));
   step();
