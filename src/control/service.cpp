@@ -257,8 +257,8 @@ Reply Service::show_call(const json::object& params) {
   const auto& job = std::get<0>(ref);
   auto shown = engine_.show(job);
   if (!shown) return error_reply(std::string(errors::not_watched), job_ref_json(job));
-  if (const auto& asked = std::get<0>(api); asked && *asked != shown->info.api)
-    return api_mismatch(job, shown->info.api, *asked);
+  if (const auto& asked = std::get<0>(api); asked && *asked != shown->info.record->api)
+    return api_mismatch(job, shown->info.record->api, *asked);
   json::object out{{"watch", watch::to_json(shown->info)}};
   if (!shown->job_json.empty()) {
     boost::system::error_code ec;
@@ -282,9 +282,9 @@ std::variant<std::vector<watch::WatchTarget>, Reply> Service::resolve_apis(
   for (const JobSelector& selector : selectors) {
     model::Api api = selector.api.value_or(default_api_);
     if (auto info = engine_.info(selector.job)) {
-      if (selector.api && *selector.api != info->api)
-        return api_mismatch(selector.job, info->api, *selector.api);
-      api = info->api;
+      if (selector.api && *selector.api != info->record->api)
+        return api_mismatch(selector.job, info->record->api, *selector.api);
+      api = info->record->api;
     }
     targets.push_back({selector.job, api});
   }

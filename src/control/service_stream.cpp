@@ -83,11 +83,11 @@ class WaitCall : public std::enable_shared_from_this<WaitCall> {
   // Runs inside the engine: only note what happened, act later.
   void on_change(const watch::WatchInfo& info) {
     if (closed_) return;
-    const auto it = std::find(jobs_.begin(), jobs_.end(), info.job);
+    const auto it = std::find(jobs_.begin(), jobs_.end(), info.record->job);
     if (it == jobs_.end()) return;
     progress_dirty_ = true;
     if (more_) schedule_progress();
-    if (watch::is_finished(info.status)) {
+    if (watch::is_finished(info.record->status)) {
       asio::post(service_.executor_, [weak = weak_from_this()] {
         if (auto self = weak.lock(); self && !self->closed_) self->check_all();
       });

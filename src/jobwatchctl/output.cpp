@@ -10,6 +10,7 @@
 
 #include "jobwatch/control/validation.hpp"
 #include "jobwatch/model/time.hpp"
+#include "jobwatch/watch/basics.hpp"
 
 namespace jobwatch::ctl {
 
@@ -56,6 +57,26 @@ void append_json(std::string& out, const json::value& value, int depth, bool pre
   } else {
     out += json::serialize(value);
   }
+}
+
+// SGR colour codes: green for success, red for failure, yellow for
+// given up, cyan while running, dim before it runs.
+const char* colour_of(watch::WatchStatus status) {
+  using watch::WatchStatus;
+  switch (status) {
+    case WatchStatus::succeeded:
+      return "32";
+    case WatchStatus::failed:
+      return "31";
+    case WatchStatus::abandoned:
+      return "33";
+    case WatchStatus::handling:
+      return "36";
+    case WatchStatus::initializing:
+    case WatchStatus::pending:
+      return "2";
+  }
+  return "0";
 }
 
 }  // namespace
@@ -151,17 +172,10 @@ void print_table(const std::vector<std::vector<std::string>>& rows) {
 
 std::string colour_status(std::string_view status, bool enabled) {
   if (!enabled) return std::string(status);
-  const char* code = "0";
-  if (status == "succeeded")
-    code = "32";
-  else if (status == "failed")
-    code = "31";
-  else if (status == "abandoned" || status == "timeout")
-    code = "33";
-  else if (status == "handling")
-    code = "36";
-  else if (status == "initializing" || status == "pending")
-    code = "2";
+  // A WatchInfo status, or "timeout", which Wait reports besides them.
+  const auto known = watch::status_from_name(status);
+  const char* code = status == "timeout" ? "33" : "0";
+  if (known) code = colour_of(*known);
   return std::string("\x1b[") + code + "m" + std::string(status) + "\x1b[0m";
 }
 

@@ -15,6 +15,7 @@
 #include "jobwatch/config/duration.hpp"
 #include "jobwatch/control/validation.hpp"
 #include "jobwatch/model/time.hpp"
+#include "jobwatch/watch/basics.hpp"
 #include "output.hpp"
 
 namespace jobwatch::ctl {
@@ -30,9 +31,9 @@ struct Row {
   std::string label;  // job_id made safe for the terminal
   std::string status = "pending";
   std::string subjobs = "0/0";
-  std::string progress;      // "42%" (desktop-v2 only), empty when not reported
-  std::string job_type;      // escaped; empty when unknown or not informative
-  std::string expected_end;  // RFC 3339, empty when unknown
+  std::string progress;           // "42%" (desktop-v2 only), empty when not reported
+  std::string job_type;           // escaped; empty when unknown or not informative
+  std::string expected_end_time;  // RFC 3339, empty when unknown
   // The timing model's median end (SPEC §7), shown when the API gives no
   // expected end; RFC 3339, empty when there is no prediction.
   std::string predicted_end;
@@ -96,12 +97,12 @@ class View {
     // app-v1's job_type is fixed to 1 for every job (seed table 4): it tells
     // nothing, so only the v2 APIs' names ("CREATE_SERVER") are shown.
     row->job_type = raw(info, "api") == "app-v1" ? "" : field(info, "job_type", "");
-    row->expected_end = raw(info, "expected_end_time");
+    row->expected_end_time = raw(info, "expected_end_time");
     row->predicted_end.clear();
     if (const auto* p = info.if_contains("predicted_end"); p && p->is_object())
       row->predicted_end = raw(p->get_object(), "p50");
-    const bool ended =
-        row->status == "succeeded" || row->status == "failed" || row->status == "abandoned";
+    const auto status = watch::status_from_name(row->status);
+    const bool ended = status && watch::is_finished(*status);
     if (ended && !row->ended_after) row->ended_after = Clock::now() - start_;
   }
 
@@ -117,8 +118,8 @@ class View {
       std::string line = row.label + " " + row.status + " subjobs " + row.subjobs;
       if (!row.progress.empty()) line += " progress " + row.progress;
       if (!row.job_type.empty()) line += " job_type " + row.job_type;
-      if (!row.expected_end.empty())
-        line += " expected end " + control::escape_for_display(row.expected_end);
+      if (!row.expected_end_time.empty())
+        line += " expected end " + control::escape_for_display(row.expected_end_time);
       else if (!row.predicted_end.empty())
         line += " predicted end " + control::escape_for_display(row.predicted_end);
       if (line != row.printed) {
@@ -194,8 +195,8 @@ class View {
     std::vector<Part> parts = {{"subjobs " + row.subjobs}};
     if (!row.progress.empty()) parts.push_back({"progress " + row.progress});
     parts.push_back({"elapsed " + short_duration(elapsed)});
-    if (!row.expected_end.empty() && row.outcome.empty() && !row.ended_after) {
-      parts.push_back({"expected end " + relative_time(row.expected_end)});
+    if (!row.expected_end_time.empty() && row.outcome.empty() && !row.ended_after) {
+      parts.push_back({"expected end " + relative_time(row.expected_end_time)});
     } else if (!row.predicted_end.empty() && row.outcome.empty() && !row.ended_after) {
       parts.push_back({"predicted end " + relative_time(row.predicted_end)});
     }

@@ -54,8 +54,8 @@ PolicyDecision next_poll(const PollTiming& timing, const PolicyInput& input) {
   const Bounds b = bounds_of(timing);
   switch (input.outcome) {
     case PollOutcome::progress: {
-      if (input.expected_end && *input.expected_end > input.now) {
-        const double remaining = Millis(*input.expected_end - input.now).count();
+      if (input.expected_end_time && *input.expected_end_time > input.now) {
+        const double remaining = Millis(*input.expected_end_time - input.now).count();
         const double half = remaining / 2;
         // Halving keeps polls converging on the estimate; once half would be
         // shorter than min_interval, aim straight at the estimate.

@@ -35,7 +35,4 @@ std::optional<watch::Labels> labels_from_json(std::string_view text);
 std::string track_to_json(const watch::TrackState& track);
 std::optional<watch::TrackState> track_from_json(std::string_view text);
 
-std::optional<watch::WatchState> state_from_name(std::string_view name);
-std::optional<watch::AbandonReason> reason_from_name(std::string_view name);
-
 }  // namespace jobwatch::store::detail

@@ -139,8 +139,16 @@ WHEN NOT EXISTS (SELECT 1 FROM outbox WHERE event_id = OLD.event_id) BEGIN
 END;
 )sql";
 
-constexpr std::array<const char*, 5> migrations = {migration_1, migration_2, migration_3,
-                                                   migration_4, migration_5};
+// The columns take SPEC §3's names, the ones watch::WatchRecord has.
+constexpr const char* migration_6 = R"sql(
+ALTER TABLE watches RENAME COLUMN state TO status;
+ALTER TABLE watches RENAME COLUMN expected_end TO expected_end_time;
+ALTER TABLE watches RENAME COLUMN abandon_reason TO reason;
+ALTER TABLE watch_polls RENAME COLUMN expected_end TO expected_end_time;
+)sql";
+
+constexpr std::array<const char*, 6> migrations = {migration_1, migration_2, migration_3,
+                                                   migration_4, migration_5, migration_6};
 static_assert(migrations.size() == Store::schema_version, "Store::schema_version is the count");
 
 static_assert(application_id == 1786209378, "migration_1 writes the application id literally");

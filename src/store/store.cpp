@@ -85,17 +85,17 @@ std::optional<StoreError> Store::Impl::prepare_statements() {
       {&Impl::rollback, "ROLLBACK"},
       {&Impl::upsert_watch,
        "INSERT INTO watches (project_id, job_id, labels, submitter, created_at, deadline_at, "
-       "state, track, subjobs_total, subjobs_done, polls, last_poll_at, next_poll_at, "
-       "expected_end, last_error, last_job_json, abandon_reason, final_event, finished_at, api, "
+       "status, track, subjobs_total, subjobs_done, polls, last_poll_at, next_poll_at, "
+       "expected_end_time, last_error, last_job_json, reason, final_event, finished_at, api, "
        "job_type) "
        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
        "COALESCE(?16, ''), ?17, "
        "?18, ?19, ?20, ?21) ON CONFLICT (project_id, job_id) DO UPDATE SET labels = ?3, "
-       "submitter = ?4, created_at = ?5, deadline_at = ?6, state = ?7, track = ?8, "
+       "submitter = ?4, created_at = ?5, deadline_at = ?6, status = ?7, track = ?8, "
        "subjobs_total = ?9, subjobs_done = ?10, polls = ?11, last_poll_at = ?12, "
-       "next_poll_at = ?13, expected_end = ?14, last_error = ?15, "
+       "next_poll_at = ?13, expected_end_time = ?14, last_error = ?15, "
        "last_job_json = COALESCE(?16, last_job_json), "
-       "abandon_reason = ?17, final_event = ?18, finished_at = ?19, api = ?20, job_type = ?21"},
+       "reason = ?17, final_event = ?18, finished_at = ?19, api = ?20, job_type = ?21"},
       {&Impl::delete_watch, "DELETE FROM watches WHERE project_id = ?1 AND job_id = ?2"},
       {&Impl::save_answer,
        "UPDATE watches SET last_job_json = ?3 WHERE project_id = ?1 AND job_id = ?2"},
@@ -103,21 +103,22 @@ std::optional<StoreError> Store::Impl::prepare_statements() {
        "SELECT last_job_json FROM watches WHERE project_id = ?1 AND job_id = ?2"},
       {&Impl::save_polls,
        "INSERT INTO watch_polls (project_id, job_id, polls, last_poll_at, next_poll_at, "
-       "expected_end, last_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (project_id, "
+       "expected_end_time, last_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT "
+       "(project_id, "
        "job_id) DO UPDATE SET polls = ?3, last_poll_at = ?4, next_poll_at = ?5, "
-       "expected_end = ?6, last_error = ?7"},
+       "expected_end_time = ?6, last_error = ?7"},
       // A watch_polls row is newer than the row's own copy (schema.cpp). Rowid
       // order (an upsert keeps its rowid) is nearly creation order and costs
       // SQLite no sort; load_watches puts it right.
       {&Impl::load_watches,
-       "SELECT w.project_id, w.job_id, labels, submitter, created_at, deadline_at, state, track, "
+       "SELECT w.project_id, w.job_id, labels, submitter, created_at, deadline_at, status, track, "
        "subjobs_total, subjobs_done, "
        "CASE WHEN p.job_id IS NULL THEN w.polls ELSE p.polls END, "
        "CASE WHEN p.job_id IS NULL THEN w.last_poll_at ELSE p.last_poll_at END, "
        "CASE WHEN p.job_id IS NULL THEN w.next_poll_at ELSE p.next_poll_at END, "
-       "CASE WHEN p.job_id IS NULL THEN w.expected_end ELSE p.expected_end END, "
+       "CASE WHEN p.job_id IS NULL THEN w.expected_end_time ELSE p.expected_end_time END, "
        "CASE WHEN p.job_id IS NULL THEN w.last_error ELSE p.last_error END, "
-       "abandon_reason, final_event, finished_at, api, job_type "
+       "reason, final_event, finished_at, api, job_type "
        "FROM watches w LEFT JOIN watch_polls p ON p.project_id = w.project_id AND "
        "p.job_id = w.job_id ORDER BY w.rowid"},
       {&Impl::purge_finished,
@@ -230,21 +231,21 @@ void Batch::upsert_watch(const StoredWatch& w) {
   use->bind(4, static_cast<std::int64_t>(w.submitter));
   use->bind(5, to_ms(w.created_at));
   use->bind(6, to_ms(w.deadline_at));
-  use->bind(7, watch::state_name(w.state));
+  use->bind(7, watch::status_name(w.status));
   use->bind(8, track);
   use->bind(9, static_cast<std::int64_t>(w.subjobs_total));
   use->bind(10, static_cast<std::int64_t>(w.subjobs_done));
   use->bind(11, static_cast<std::int64_t>(w.polls));
   use->bind(12, to_ms(w.last_poll_at));
   use->bind(13, to_ms(w.next_poll_at));
-  use->bind(14, to_ms(w.expected_end));
+  use->bind(14, to_ms(w.expected_end_time));
   use->bind(15, w.last_error);
   if (w.last_job_json)
     use->bind(16, *w.last_job_json);
   else
     use->bind_null(16);
-  if (w.abandon_reason)
-    use->bind(17, watch::reason_name(*w.abandon_reason));
+  if (w.reason)
+    use->bind(17, watch::reason_name(*w.reason));
   else
     use->bind_null(17);
   use->bind(18, w.final_event);
@@ -276,7 +277,7 @@ void Batch::save_polls(const WatchPolls& p) {
   use->bind(3, static_cast<std::int64_t>(p.polls));
   use->bind(4, to_ms(p.last_poll_at));
   use->bind(5, to_ms(p.next_poll_at));
-  use->bind(6, to_ms(p.expected_end));
+  use->bind(6, to_ms(p.expected_end_time));
   use->bind(7, p.last_error);
   if (auto error = run(*impl.db, *use, "write to")) fail(std::move(*error));
 }
@@ -385,10 +386,10 @@ std::variant<std::vector<StoredWatch>, StoreError> Store::load_watches() {
     w.submitter = static_cast<uid_t>(stmt->int64(3));
     w.created_at = from_ms(stmt->int64(4));
     w.deadline_at = from_ms(stmt->int64(5));
-    auto state = detail::state_from_name(stmt->text(6));
-    if (!state)
-      return damaged(file, which() + "unknown state '" + std::string(stmt->text(6)) + "'");
-    w.state = *state;
+    auto status = watch::status_from_name(stmt->text(6));
+    if (!status)
+      return damaged(file, which() + "unknown status '" + std::string(stmt->text(6)) + "'");
+    w.status = *status;
     auto track = detail::track_from_json(stmt->text(7));
     if (!track) return damaged(file, which() + "unreadable track state");
     w.track = std::move(*track);
@@ -397,11 +398,11 @@ std::variant<std::vector<StoredWatch>, StoreError> Store::load_watches() {
     w.polls = static_cast<std::uint64_t>(stmt->int64(10));
     w.last_poll_at = from_ms(stmt->optional_int64(11));
     w.next_poll_at = from_ms(stmt->optional_int64(12));
-    w.expected_end = from_ms(stmt->optional_int64(13));
+    w.expected_end_time = from_ms(stmt->optional_int64(13));
     w.last_error = stmt->text(14);
     if (!stmt->is_null(15)) {
-      w.abandon_reason = detail::reason_from_name(stmt->text(15));
-      if (!w.abandon_reason) return damaged(file, which() + "unknown abandon reason");
+      w.reason = watch::reason_from_name(stmt->text(15));
+      if (!w.reason) return damaged(file, which() + "unknown abandon reason");
     }
     w.final_event = stmt->text(16);
     w.finished_at = from_ms(stmt->optional_int64(17));

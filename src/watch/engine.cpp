@@ -58,7 +58,7 @@ void Engine::restore(std::vector<Watch> watches) {
   s.table.reserve(s.table.size() + watches.size());
   for (Watch& w : watches) {
     if (s.table.find(w.job)) continue;
-    const bool finished = is_finished(w.state);
+    const bool finished = is_finished(w.status);
     w.in_flight = false;
     w.next_poll_at.reset();
     const Index index = s.table.insert(std::move(w));
@@ -177,7 +177,7 @@ std::variant<std::vector<JobRef>, CancelFailure> Engine::cancel(const std::vecto
   for (Index index : found) {
     if (!s.table.contains(index)) continue;  // named twice
     Watch& w = s.table.at(index);
-    if (!is_finished(w.state)) --s.active;
+    if (!is_finished(w.status)) --s.active;
     cancelled.push_back(w.job);
     if (s.journal) s.journal->record_removed(w.job);
     s.table.erase(index);
@@ -226,8 +226,8 @@ std::optional<FinishedWatch> Engine::finished(const JobRef& job) const {
   auto index = impl_->table.find(job);
   if (!index) return std::nullopt;
   const Watch& w = impl_->table.at(*index);
-  if (!is_finished(w.state)) return std::nullopt;
-  return FinishedWatch{outcome_of(w.state), w.final_event};
+  if (!is_finished(w.status)) return std::nullopt;
+  return FinishedWatch{outcome_of(w.status), w.final_event};
 }
 
 SubscriptionId Engine::subscribe_events(EventListener listener) {
@@ -250,12 +250,12 @@ void Engine::unsubscribe(SubscriptionId id) {
 boost::json::object Engine::stats() const {
   const Impl& s = *impl_;
   std::array<std::uint64_t, 6> by_state{};
-  s.table.for_each([&](const Watch& w) { ++by_state[static_cast<std::size_t>(w.state)]; });
+  s.table.for_each([&](const Watch& w) { ++by_state[static_cast<std::size_t>(w.status)]; });
   boost::json::object watches;
   watches["total"] = s.table.size();
   watches["active"] = s.active;
   for (std::size_t i = 0; i < by_state.size(); ++i)
-    watches[state_name(static_cast<WatchState>(i))] = by_state[i];
+    watches[status_name(static_cast<WatchStatus>(i))] = by_state[i];
 
   using metrics::as_count;
   boost::json::object by_answer;

@@ -31,35 +31,15 @@ namespace engine_detail {
 using std::chrono::milliseconds;
 using Index = WatchTable::Index;
 
-inline Outcome outcome_of(WatchState state) {
+inline Outcome outcome_of(WatchStatus state) {
   switch (state) {
-    case WatchState::succeeded:
+    case WatchStatus::succeeded:
       return Outcome::succeeded;
-    case WatchState::failed:
+    case WatchStatus::failed:
       return Outcome::failed;
     default:
       return Outcome::abandoned;
   }
-}
-
-inline WatchInfo info_of(const Watch& w) {
-  WatchInfo info;
-  info.job = w.job;
-  info.api = w.api;
-  info.job_type = w.job_type;
-  info.progress = w.progress;
-  info.labels = w.labels;
-  info.status = w.state;
-  info.subjobs_total = w.subjobs_total;
-  info.subjobs_done = w.subjobs_done;
-  info.polls = w.polls;
-  info.last_poll_at = w.last_poll_at;
-  info.next_poll_at = w.next_poll_at;
-  info.expected_end_time = w.expected_end;
-  info.predicted_end = w.predicted_end;
-  info.last_error = w.last_error;
-  info.abandon_reason = w.abandon_reason;
-  return info;
 }
 
 // Listeners are few (sinks, Wait and Follow clients) and may unsubscribe
@@ -135,7 +115,7 @@ struct Engine::Impl {
   bool is_current(const DueQueue::Entry& e) const {
     if (!table.contains(e.index)) return false;
     const Watch& w = table.at(e.index);
-    return w.generation == e.generation && !w.in_flight && !is_finished(w.state) && w.due == e.due;
+    return w.generation == e.generation && !w.in_flight && !is_finished(w.status) && w.due == e.due;
   }
 
   void arm(SteadyTime at) {
@@ -311,7 +291,7 @@ struct Engine::Impl {
     if (answer.kind != upstream::AnswerKind::ok && answer.kind != upstream::AnswerKind::not_found)
       log_poll_error(w.job, answer);
     // The estimate seen while the job ran, before the final answer replaces it.
-    const std::optional<model::WallTime> estimate = w.expected_end;
+    const std::optional<model::WallTime> estimate = w.expected_end_time;
     StepResult step = apply_answer(w, answer, poll, loop.wall_now(), jitter(rng), &timing,
                                    api_clock_offset(w.api, answer), budget_now(), stored_answer);
     std::optional<TimingUpdate> learned;
@@ -410,7 +390,7 @@ struct Engine::Impl {
   std::optional<TimingUpdate> learn(const Watch& w, const upstream::Answer& answer,
                                     std::optional<model::WallTime> estimate) {
     if (answer.kind != upstream::AnswerKind::ok || !answer.job) return std::nullopt;
-    if (w.state != WatchState::succeeded) return std::nullopt;
+    if (w.status != WatchStatus::succeeded) return std::nullopt;
     const model::JobSnapshot& job = *answer.job;
     if (!estimate && job.expected_end_time) estimate = model::parse_rfc3339(*job.expected_end_time);
     const auto seen = job_timing(job.begin_time, job.end_time, estimate);
@@ -424,7 +404,8 @@ struct Engine::Impl {
   void on_finished(Index index, const std::vector<Event>& events) {
     Watch& w = table.at(index);
     --active;
-    spdlog::debug("watch {}/{} finished: {}", w.job.project_id, w.job.job_id, state_name(w.state));
+    spdlog::debug("watch {}/{} finished: {}", w.job.project_id, w.job.job_id,
+                  status_name(w.status));
     emit(events);
     notify_change(index);
     arm_sweep();
@@ -465,8 +446,8 @@ struct Engine::Impl {
     bool any_finished = false;
     table.for_each_index([&](Index i) {
       const Watch& w = table.at(i);
-      if (!is_finished(w.state)) return;
-      if (w.finished_at <= cutoff)
+      if (!is_finished(w.status)) return;
+      if (!w.finished_at || *w.finished_at <= cutoff)  // no end time: never a kept one
         expired.push_back(i);
       else
         any_finished = true;

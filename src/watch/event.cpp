@@ -6,30 +6,34 @@
 #include <array>
 #include <cstdlib>
 
+#include "jobwatch/model/enum_names.hpp"
+
 namespace jobwatch::watch {
 
+namespace {
+
+constexpr model::EnumNames event_types{std::array{
+    std::pair{EventType::job_succeeded, std::string_view("job.succeeded")},
+    std::pair{EventType::job_failed, std::string_view("job.failed")},
+    std::pair{EventType::subjob_succeeded, std::string_view("subjob.succeeded")},
+    std::pair{EventType::subjob_failed, std::string_view("subjob.failed")},
+    std::pair{EventType::watch_abandoned, std::string_view("watch.abandoned")},
+}};
+
+constexpr model::EnumNames abandon_reasons{std::array{
+    std::pair{AbandonReason::not_found, std::string_view("not_found")},
+    std::pair{AbandonReason::rejected, std::string_view("rejected")},
+    std::pair{AbandonReason::deadline, std::string_view("deadline")},
+}};
+
+}  // namespace
+
 std::string_view type_name(EventType type) {
-  switch (type) {
-    case EventType::job_succeeded:
-      return "job.succeeded";
-    case EventType::job_failed:
-      return "job.failed";
-    case EventType::subjob_succeeded:
-      return "subjob.succeeded";
-    case EventType::subjob_failed:
-      return "subjob.failed";
-    case EventType::watch_abandoned:
-      return "watch.abandoned";
-  }
-  return "unknown";
+  return event_types.name(type);
 }
 
 std::optional<EventType> type_from_name(std::string_view name) {
-  for (auto type : {EventType::job_succeeded, EventType::job_failed, EventType::subjob_succeeded,
-                    EventType::subjob_failed, EventType::watch_abandoned}) {
-    if (type_name(type) == name) return type;
-  }
-  return std::nullopt;
+  return event_types.parse(name);
 }
 
 bool is_final(EventType type) {
@@ -38,15 +42,11 @@ bool is_final(EventType type) {
 }
 
 std::string_view reason_name(AbandonReason reason) {
-  switch (reason) {
-    case AbandonReason::not_found:
-      return "not_found";
-    case AbandonReason::rejected:
-      return "rejected";
-    case AbandonReason::deadline:
-      return "deadline";
-  }
-  return "unknown";
+  return abandon_reasons.name(reason);
+}
+
+std::optional<AbandonReason> reason_from_name(std::string_view name) {
+  return abandon_reasons.parse(name);
 }
 
 std::string event_id(std::string_view project_id, std::string_view job_id,

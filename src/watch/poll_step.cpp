@@ -109,9 +109,9 @@ milliseconds backoff_gap(Watch& watch, const upstream::Answer& answer,
   schedule::PolicyInput input{};
   input.outcome = outcome_for(answer.kind);
   input.now = std::chrono::system_clock::time_point(api_now.time_since_epoch());
-  if (watch.expected_end)
-    input.expected_end =
-        std::chrono::system_clock::time_point(watch.expected_end->time_since_epoch());
+  if (watch.expected_end_time)
+    input.expected_end_time =
+        std::chrono::system_clock::time_point(watch.expected_end_time->time_since_epoch());
   input.retry_after = answer.retry_after;
   input.backoff_step = watch.backoff_step;
   input.jitter_unit = jitter_unit;
@@ -162,8 +162,8 @@ void abandon(Watch& watch, StepResult& result, AbandonReason reason, const upstr
   if (auto event = abandon_event(watch.track, {watch.job, watch.api, watch.labels}, reason, code,
                                  msg, now, last_answer(watch, stored)))
     result.events.push_back(std::move(*event));
-  watch.state = WatchState::abandoned;
-  watch.abandon_reason = reason;
+  watch.status = WatchStatus::abandoned;
+  watch.reason = reason;
   finish(watch, result, now);
 }
 
@@ -185,20 +185,20 @@ StepResult apply_answer(Watch& watch, const upstream::Answer& answer,
       if (!job.job_type.is_null()) watch.job_type = model::job_type_text(job.job_type);
       watch.last_error.clear();
       remember_answer(watch, boost::json::serialize(job.raw));
-      watch.expected_end =
+      watch.expected_end_time =
           job.expected_end_time ? model::parse_rfc3339(*job.expected_end_time) : std::nullopt;
-      const WatchState state_before = watch.state;
+      const WatchStatus status_before = watch.status;
       const TrackState track_before = watch.track;
       Observation seen = observe(watch.track, {watch.job, watch.api, watch.labels}, job, now);
-      result.changed = seen.new_state != state_before || watch.track != track_before;
-      watch.state = seen.new_state;
+      result.changed = seen.new_status != status_before || watch.track != track_before;
+      watch.status = seen.new_status;
       // The API's own count where it gives one (v2 may list fewer).
       watch.subjobs_total =
           std::max<std::uint32_t>(seen.subjobs_total, clamp_count(job.subjobs_total));
       watch.subjobs_done = seen.subjobs_done;
       watch.progress = mean_progress(job);
       result.events = std::move(seen.events);
-      if (is_finished(watch.state)) {
+      if (is_finished(watch.status)) {
         watch.predicted_end.reset();
         finish(watch, result, now);
         return result;

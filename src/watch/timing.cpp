@@ -22,14 +22,14 @@ std::optional<std::string> string_field(const boost::json::object& obj, std::str
 
 std::optional<JobTiming> job_timing(const std::optional<std::string>& begin_time,
                                     const std::optional<std::string>& end_time,
-                                    std::optional<model::WallTime> expected_end) {
+                                    std::optional<model::WallTime> expected_end_time) {
   if (!begin_time || !end_time) return std::nullopt;
   const auto begin = model::parse_rfc3339(*begin_time);
   const auto end = model::parse_rfc3339(*end_time);
   if (!begin || !end || *end < *begin) return std::nullopt;
   JobTiming timing{seconds_between(*begin, *end), std::nullopt};
-  if (expected_end && *expected_end > *begin)
-    timing.expected_duration_s = seconds_between(*begin, *expected_end);
+  if (expected_end_time && *expected_end_time > *begin)
+    timing.expected_duration_s = seconds_between(*begin, *expected_end_time);
   return timing;
 }
 
@@ -60,8 +60,8 @@ std::optional<EndPrediction> predict_end(const Watch& watch, const model::JobSna
   if (!begin) return std::nullopt;
   const double age_s = std::max(0.0, seconds_between(*begin, now + api_clock_offset));
   std::optional<double> expected_s;
-  if (watch.expected_end && *watch.expected_end > *begin)
-    expected_s = seconds_between(*begin, *watch.expected_end);
+  if (watch.expected_end_time && *watch.expected_end_time > *begin)
+    expected_s = seconds_between(*begin, *watch.expected_end_time);
   auto prediction = model->predict(age_s, expected_s);
   if (!prediction) return std::nullopt;
   EndPrediction out{age_s, prediction->distribution, std::nullopt, 0};
@@ -126,7 +126,7 @@ schedule::TimingModels seed_timing_models(const std::vector<Watch>& watches,
                                           schedule::TimingModelParams params) {
   std::vector<const Watch*> ended;
   for (const Watch& w : watches)
-    if (w.state == WatchState::succeeded) ended.push_back(&w);
+    if (w.status == WatchStatus::succeeded) ended.push_back(&w);
   std::stable_sort(ended.begin(), ended.end(),
                    [](const Watch* a, const Watch* b) { return a->finished_at < b->finished_at; });
   schedule::TimingModels models(params);

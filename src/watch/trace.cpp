@@ -19,7 +19,7 @@ std::string_view outcome_word(bool succeeded) {
 
 std::optional<TraceJob> trace_job(const Watch& watch, std::string_view last_answer,
                                   std::chrono::milliseconds api_clock_offset) {
-  if (watch.state != WatchState::succeeded && watch.state != WatchState::failed)
+  if (watch.status != WatchStatus::succeeded && watch.status != WatchStatus::failed)
     return std::nullopt;
   // The last answer through its API's mapping, so that each API's subjob
   // statuses mean what they mean everywhere else (SPEC §1.3).
@@ -38,7 +38,7 @@ std::optional<TraceJob> trace_job(const Watch& watch, std::string_view last_answ
   out.begin_at = *begin;
   out.expected_end_at = time_of(job->expected_end_time);
   out.end_at = *end;
-  out.succeeded = watch.state == WatchState::succeeded;
+  out.succeeded = watch.status == WatchStatus::succeeded;
   for (const model::SubjobSnapshot& sub : job->subjobs) {
     const auto sub_end = time_of(sub.end_time);
     if (!model::is_terminal(sub.status) || !sub_end) continue;

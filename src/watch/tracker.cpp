@@ -14,18 +14,18 @@ namespace json = boost::json;
 
 namespace {
 
-WatchState state_of_status(model::JobStatus status) {
+WatchStatus state_of_status(model::JobStatus status) {
   switch (status) {
     case model::JobStatus::failed:
-      return WatchState::failed;
+      return WatchStatus::failed;
     case model::JobStatus::successful:
-      return WatchState::succeeded;
+      return WatchStatus::succeeded;
     case model::JobStatus::handling:
-      return WatchState::handling;
+      return WatchStatus::handling;
     case model::JobStatus::initializing:
-      return WatchState::initializing;
+      return WatchStatus::initializing;
   }
-  return WatchState::pending;
+  return WatchStatus::pending;
 }
 
 json::value status_or_null(const std::optional<model::JobStatus>& status) {
@@ -106,9 +106,9 @@ SubjobSeen& seen_entry(std::vector<SubjobSeen>& seen, const std::string& id) {
 
 }  // namespace
 
-WatchState watch_state(const TrackState& state) {
-  if (state.abandoned) return WatchState::abandoned;
-  if (!state.job_status) return WatchState::pending;
+WatchStatus watch_status(const TrackState& state) {
+  if (state.abandoned) return WatchStatus::abandoned;
+  if (!state.job_status) return WatchStatus::pending;
   return state_of_status(*state.job_status);
 }
 
@@ -121,7 +121,7 @@ Observation observe(TrackState& state, const EventSubject& subject,
   out.subjobs_total = static_cast<std::uint32_t>(snapshot.subjobs.size());
   out.subjobs_done = static_cast<std::uint32_t>(done);
   if (state.finished) {
-    out.new_state = watch_state(state);
+    out.new_status = watch_status(state);
     return out;
   }
 
@@ -154,7 +154,7 @@ Observation observe(TrackState& state, const EventSubject& subject,
   } else {
     state.last_nonterminal_job_status = snapshot.status;
   }
-  out.new_state = watch_state(state);
+  out.new_status = watch_status(state);
   return out;
 }
 

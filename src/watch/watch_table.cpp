@@ -21,6 +21,10 @@ std::string last_answer(const Watch& watch, const StoredAnswer& stored) {
   return stored(watch.job);
 }
 
+WatchInfo info_of(const Watch& watch) {
+  return WatchInfo{&watch, watch.progress, watch.predicted_end, false};
+}
+
 WatchTable::WatchTable() : by_key_(0, KeyHash{this}, KeyEqual{this}) {}
 
 std::size_t WatchTable::KeyHash::operator()(const JobRef& job) const {

@@ -134,10 +134,10 @@ StrategyResult run_jobwatch(const std::vector<TraceJob>& jobs, const Options& o,
 
   StrategyResult result{std::move(name), std::vector<JobResult>(jobs.size())};
   engine.subscribe_changes([&](const watch::WatchInfo& info) {
-    if (!watch::is_finished(info.status)) return;
-    const std::string& id = info.job.job_id;
+    if (!watch::is_finished(info.record->status)) return;
+    const std::string& id = info.record->job.job_id;
     result.jobs[std::stoul(id.substr(id.rfind('-') + 1))].detected =
-        info.status != watch::WatchState::abandoned;
+        info.record->status != watch::WatchStatus::abandoned;
   });
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     const auto at = start + milliseconds(std::llround(jobs[i].submitted_at * 1000));

@@ -278,14 +278,14 @@ def db_summary(state_dir: str) -> dict:
             "ORDER BY seq LIMIT 5").fetchall()
         dead = db.execute("SELECT event_id, sink, event_type, reason, attempts "
                           "FROM dead_letters ORDER BY seq").fetchall()
-        watches = dict(db.execute("SELECT state, count(*) FROM watches GROUP BY state").fetchall())
-        unfinished = db.execute("SELECT job_id, state FROM watches WHERE finished_at IS NULL "
+        watches = dict(db.execute("SELECT status, count(*) FROM watches GROUP BY status").fetchall())
+        unfinished = db.execute("SELECT job_id, status FROM watches WHERE finished_at IS NULL "
                                 "LIMIT 5").fetchall()
         unfinished_count = db.execute(
             "SELECT count(*) FROM watches WHERE finished_at IS NULL").fetchone()[0]
         watch_ids = {row[0] for row in db.execute("SELECT job_id FROM watches")}
     return {"outbox": dict(outbox), "outbox_rows": sum(n for _, n in outbox),
-            "outbox_sample": outbox_sample, "dead_letters": dead, "watches_by_state": watches,
+            "outbox_sample": outbox_sample, "dead_letters": dead, "watches_by_status": watches,
             "unfinished": unfinished_count, "unfinished_sample": unfinished,
             "watch_ids": watch_ids}
 

@@ -25,7 +25,7 @@ struct PollTiming {
 struct PolicyInput {
   PollOutcome outcome = PollOutcome::progress;
   std::chrono::system_clock::time_point now;
-  std::optional<std::chrono::system_clock::time_point> expected_end;
+  std::optional<std::chrono::system_clock::time_point> expected_end_time;
   std::optional<std::chrono::milliseconds> retry_after;  // only read for `throttled`
   std::uint16_t backoff_step = 0;
   double jitter_unit = 0.5;  // uniform in [0, 1), drawn by the caller

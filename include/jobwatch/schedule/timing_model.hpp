@@ -19,7 +19,7 @@ namespace jobwatch::schedule {
 // Durations: 64 log-spaced buckets from 1 s to 7 d (~23 % wide each).
 inline constexpr double kDurationLo_s = 1;
 inline constexpr double kDurationHi_s = 7 * 24 * 3600;
-// End against estimate, (end - begin) / (expected_end - begin): 0.25x-4x
+// End against estimate, (end - begin) / (expected_end_time - begin): 0.25x-4x
 // (~4.4 % wide each). The window's edge falls inside one bucket, and a
 // bucket's mass is spread evenly across it, so the width is what the edge
 // can be off by: at the 0.1x-10x of version 1 (7.5 %) a ±30 % estimate's
@@ -74,7 +74,7 @@ class TimingModel {
   // One finished job's duration, end - begin. False (ignored) if negative
   // or not finite.
   bool observe_duration(double duration_s);
-  // (end - begin) / (expected_end - begin) of a finished job whose API gave
+  // (end - begin) / (expected_end_time - begin) of a finished job whose API gave
   // an estimate (the last one seen while it ran). False if negative or not
   // finite.
   bool observe_estimate_ratio(double ratio);
@@ -102,7 +102,7 @@ class TimingModel {
   std::optional<EndDistribution> ratio_distribution(double expected_duration_s) const;
 
   // For a job running for age_now_s, with the API's estimate if it gave one
-  // (expected_end - begin, seconds). SPEC §7's cold start:
+  // (expected_end_time - begin, seconds). SPEC §7's cold start:
   //  - a histogram with >= kMinHistoryJobs decayed jobs is used; with an
   //    estimate and both histograms ready, the sharper one (narrower
   //    p10..p90 in log-age) wins: the ratio model when the estimate carries

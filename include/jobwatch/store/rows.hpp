@@ -12,7 +12,7 @@
 #include "jobwatch/model/time.hpp"
 #include "jobwatch/watch/event.hpp"
 #include "jobwatch/watch/tracker.hpp"
-#include "jobwatch/watch/watch_info.hpp"
+#include "jobwatch/watch/watch_record.hpp"
 #include "jobwatch/watch/watch_table.hpp"
 
 namespace jobwatch::store {
@@ -23,32 +23,12 @@ struct StoreError {
   std::string message;
 };
 
-// Everything about a watch that must survive a restart. The last status seen
-// per job and per subjob lives in `track`.
-struct StoredWatch {
-  watch::JobRef job;
-  model::Api api = model::Api::app_v1;
-  std::string job_type;
-  watch::Labels labels;
-  uid_t submitter = 0;
-  model::WallTime created_at{};
-  model::WallTime deadline_at{};
-  watch::WatchState state = watch::WatchState::pending;
-  watch::TrackState track;
-  std::uint32_t subjobs_total = 0;
-  std::uint32_t subjobs_done = 0;
-  std::uint64_t polls = 0;
-  std::optional<model::WallTime> last_poll_at;
-  std::optional<model::WallTime> next_poll_at;
-  std::optional<model::WallTime> expected_end;
-  std::string last_error;
-  // The last answer's job object exactly as received. Written when set, kept
-  // as stored when not; load_watches leaves it out (Store::load_answer reads
-  // it), so that 100k answers are not all in memory at once.
+// A watch as the store has it: its record, and its last answer — the
+// answer's job object exactly as received. Written when set, kept as stored
+// when not; load_watches leaves it out (Store::load_answer reads it), so
+// that 100k answers are not all in memory at once.
+struct StoredWatch : watch::WatchRecord {
   std::optional<std::string> last_job_json;
-  std::optional<watch::AbandonReason> abandon_reason;
-  std::string final_event;                     // the final event's document, once finished
-  std::optional<model::WallTime> finished_at;  // set once finished; retention purges on it
   friend bool operator==(const StoredWatch&, const StoredWatch&) = default;
 };
 
@@ -87,10 +67,10 @@ struct TimingModelRow {
   friend bool operator==(const TimingModelRow&, const TimingModelRow&) = default;
 };
 
-// The persistent part of an engine watch, and back. to_watch leaves the
-// in-memory scheduling fields (due, generation, in_flight, backoff) at their
-// defaults for the engine to set; `seen` is true once the tracker has a
-// status. Only an answer the watch has not handed over yet goes along
+// An engine watch's record, and back. to_watch leaves the in-memory
+// scheduling fields (due, generation, in_flight, backoff) at their defaults
+// for the engine to set; `seen` is true once the tracker has a status. Only
+// an answer the watch has not handed over yet goes along
 // (Watch::unsaved_answer), both ways.
 StoredWatch to_stored(const watch::Watch& watch);
 watch::Watch to_watch(StoredWatch stored);  // by value: a restore moves its strings
@@ -102,7 +82,7 @@ struct WatchPolls {
   std::uint64_t polls = 0;
   std::optional<model::WallTime> last_poll_at;
   std::optional<model::WallTime> next_poll_at;
-  std::optional<model::WallTime> expected_end;
+  std::optional<model::WallTime> expected_end_time;
   std::string last_error;
   std::optional<std::string> last_job_json;
   friend bool operator==(const WatchPolls&, const WatchPolls&) = default;

@@ -64,7 +64,7 @@ class Batch {
 class Store {
  public:
   static constexpr std::string_view file_name = "jobwatch.db";
-  static constexpr int schema_version = 5;
+  static constexpr int schema_version = 6;
 
   // Opens (creating `dir`, mode 0750, and the file when missing) and migrates
   // the schema. A damaged or foreign file, one made by a newer jobwatch, or

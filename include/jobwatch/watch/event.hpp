@@ -24,6 +24,7 @@ bool is_final(EventType type);  // job.* and watch.abandoned end a watch
 
 enum class AbandonReason { not_found, rejected, deadline };
 std::string_view reason_name(AbandonReason reason);  // "not_found", …
+std::optional<AbandonReason> reason_from_name(std::string_view name);
 
 struct Event {
   std::string id;  // "evt_" + 32 hex digits of SHA-256(project, job, subjob, type)

@@ -29,7 +29,7 @@ struct JobTiming {
 // does not lie after the begin, is left out.
 std::optional<JobTiming> job_timing(const std::optional<std::string>& begin_time,
                                     const std::optional<std::string>& end_time,
-                                    std::optional<model::WallTime> expected_end);
+                                    std::optional<model::WallTime> expected_end_time);
 // From a job object as the API sent it (watch::last_answer): every API
 // names the times begin_time, end_time and expected_end_time.
 std::optional<JobTiming> job_timing_of_json(std::string_view job_json);

@@ -13,8 +13,8 @@
 #include "jobwatch/model/api.hpp"
 #include "jobwatch/model/snapshot.hpp"
 #include "jobwatch/model/time.hpp"
+#include "jobwatch/watch/basics.hpp"
 #include "jobwatch/watch/event.hpp"
-#include "jobwatch/watch/watch_info.hpp"
 
 namespace jobwatch::watch {
 
@@ -37,11 +37,11 @@ struct TrackState {
 
 // pending before any answer; initializing/handling while running;
 // succeeded/failed/abandoned once finished.
-WatchState watch_state(const TrackState& state);
+WatchStatus watch_status(const TrackState& state);
 
 struct Observation {
   std::vector<Event> events;  // subjob events in answer order, then the job's
-  WatchState new_state = WatchState::pending;
+  WatchStatus new_status = WatchStatus::pending;
   std::uint32_t subjobs_total = 0;  // subjobs in this answer
   std::uint32_t subjobs_done = 0;   // ... that are terminal
 };

@@ -19,28 +19,17 @@
 #include "jobwatch/model/time.hpp"
 #include "jobwatch/watch/tracker.hpp"
 #include "jobwatch/watch/watch_info.hpp"
+#include "jobwatch/watch/watch_record.hpp"
 
 namespace jobwatch::watch {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 
-struct Watch {
-  JobRef job;
-  model::Api api = model::Api::app_v1;
-  std::string job_type;  // as text (job_type_text), once an answer named it
-  Labels labels;
-  uid_t submitter = 0;
-  model::WallTime created_at{};
-  model::WallTime deadline_at{};
-  WatchState state = WatchState::pending;
-  TrackState track;
-  std::uint32_t subjobs_total = 0;
-  std::uint32_t subjobs_done = 0;
+// A watch in the engine: its record (what the store keeps) and what only a
+// running engine needs — when it is due, the schedule's working figures,
+// the last answer until the journal has it.
+struct Watch : WatchRecord {
   std::optional<std::uint8_t> progress;  // see WatchInfo::progress
-  std::uint64_t polls = 0;
-  std::optional<model::WallTime> last_poll_at;
-  std::optional<model::WallTime> next_poll_at;  // wall-clock view of `due`, for List/Show
-  std::optional<model::WallTime> expected_end;
   // From the timing model at the last usable answer; not stored (the first
   // poll after a restart predicts again).
   std::optional<PredictedEnd> predicted_end;
@@ -65,7 +54,6 @@ struct Watch {
   // Bumped on cancel and re-use of the slot, so stale heap entries and late
   // answers for a previous occupant are recognised and dropped.
   std::uint32_t generation = 0;
-  std::string last_error;
   // The last answer's job object exactly as received, until the journal has
   // it: kept for every watch it would be most of the daemon's memory. Empty
   // once handed over (the journal then answers for it: last_answer) and
@@ -74,10 +62,11 @@ struct Watch {
   // Of the last answer's text (0 before one): an answer equal to the one
   // the journal has is not handed over again.
   std::uint64_t answer_digest = 0;
-  std::optional<AbandonReason> abandon_reason;
-  std::string final_event;  // the final event's document, once finished
-  model::WallTime finished_at{};
 };
+
+// What the control protocol shows of `watch` (see WatchInfo: a look, not a
+// copy).
+WatchInfo info_of(const Watch& watch);
 
 // Takes `text` as the watch's last answer. A running job's answer is mostly
 // the one before it: only a text that differs from the last is kept (in

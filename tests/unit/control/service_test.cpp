@@ -112,7 +112,7 @@ TEST_F(ServiceTest, ListAndShow) {
   ASSERT_TRUE(before->last().error.empty());
   EXPECT_FALSE(before->last().parameters.contains("job"));  // no answer yet
 
-  ASSERT_TRUE(run_until([&] { return engine_.info({"proj", "j"})->polls > 0; }));
+  ASSERT_TRUE(run_until([&] { return engine_.info({"proj", "j"})->record->polls > 0; }));
   auto after = call("io.jobwatch.Show", R"({"job_id":"j","project_id":"proj"})");
   ASSERT_TRUE(after->last().error.empty());
   const auto& params = after->last().parameters;
@@ -177,7 +177,7 @@ TEST_F(ServiceTest, AWatchCancelledWhileTheListIsWrittenIsLeftOut) {
   std::string message;
   ASSERT_TRUE(list.pieces->next(message));  // the first piece is out
   // The last watch in List order goes, and a new one comes, before the rest.
-  const std::string last = engine_.list().back().job.job_id;
+  const std::string last = engine_.list().back().record->job.job_id;
   ASSERT_TRUE(
       std::holds_alternative<std::vector<watch::JobRef>>(engine_.cancel({{"proj", last}}, 0)));
   watch::WatchRequest late;
@@ -398,7 +398,7 @@ TEST_F(ServiceTest, ProgressIsCoalesced) {
   auto wait = call("io.jobwatch.Wait", R"({"jobs":[{"job_id":"busy"}]})", 1000, true);
   const auto start = std::chrono::steady_clock::now();
   // Every poll (10-20 ms apart) changes the WatchInfo (its poll counter).
-  ASSERT_TRUE(run_until([&] { return engine_.info({"proj", "busy"})->polls >= 40; }));
+  ASSERT_TRUE(run_until([&] { return engine_.info({"proj", "busy"})->record->polls >= 40; }));
   const auto elapsed = std::chrono::steady_clock::now() - start;
   const auto windows =
       std::chrono::duration_cast<std::chrono::milliseconds>(elapsed) / Service::progress_interval;
@@ -460,5 +460,5 @@ TEST_F(ServiceTest, DefaultApiComesFromTheConfig) {
   auto r = call("io.jobwatch.Watch", R"({"jobs":[{"job_id":"n"}]})");
   ASSERT_TRUE(r->last().error.empty());
   EXPECT_EQ(r->last().parameters.at("watches").as_array()[0].at("api"), "desktop-v2");
-  EXPECT_EQ(engine_.info({"proj", "n"})->api, model::Api::desktop_v2);
+  EXPECT_EQ(engine_.info({"proj", "n"})->record->api, model::Api::desktop_v2);
 }

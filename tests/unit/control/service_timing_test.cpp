@@ -69,12 +69,12 @@ TEST_F(TimingServiceTest, EachKeyWithItsQuantilesEstimateErrorAndWindow) {
   EXPECT_FALSE(b.contains("window"));          // too few jobs to trust
 }
 
-watch::Watch finished(std::string job_id, watch::WatchState state, const std::string& end) {
+watch::Watch finished(std::string job_id, watch::WatchStatus state, const std::string& end) {
   watch::Watch w;
   w.job = {"proj", std::move(job_id)};
   w.api = model::Api::app_v2;
   w.job_type = "CREATE_SERVER";
-  w.state = state;
+  w.status = state;
   w.created_at = *model::parse_rfc3339("2026-01-01T10:00:00Z");
   w.finished_at =
       std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
@@ -86,8 +86,8 @@ watch::Watch finished(std::string job_id, watch::WatchState state, const std::st
 
 TEST_F(TimingServiceTest, WithTraceTheFinishedJobsToo) {
   std::vector<watch::Watch> watches;
-  watches.push_back(finished("a", watch::WatchState::succeeded, "2026-01-01T10:01:05Z"));
-  watches.push_back(finished("b", watch::WatchState::abandoned, "2026-01-01T10:01:05Z"));
+  watches.push_back(finished("a", watch::WatchStatus::succeeded, "2026-01-01T10:01:05Z"));
+  watches.push_back(finished("b", watch::WatchStatus::abandoned, "2026-01-01T10:01:05Z"));
   engine_.restore(std::move(watches));
 
   auto plain = call("io.jobwatch.Timing");

@@ -28,7 +28,7 @@ PolicyInput input(PollOutcome outcome, std::uint16_t step = 0, double jitter = 0
 
 PolicyInput progress_towards(milliseconds remaining, std::uint16_t step = 0) {
   PolicyInput in = input(PollOutcome::progress, step);
-  in.expected_end = kT0 + remaining;
+  in.expected_end_time = kT0 + remaining;
   return in;
 }
 
@@ -60,7 +60,7 @@ TEST(PollPolicy, GapsShrinkApproachingTheEstimate) {
   while (now < kT0 + estimate && ++guard < 100) {
     PolicyInput in = input(PollOutcome::progress);
     in.now = now;
-    in.expected_end = kT0 + estimate;
+    in.expected_end_time = kT0 + estimate;
     const auto d = next_poll(kTiming, in);
     EXPECT_LE(d.gap, previous);
     EXPECT_GE(d.gap, kTiming.min_interval);
@@ -80,7 +80,7 @@ TEST(PollPolicy, TenMinuteEstimateCostsAFewPolls) {
   while (now < kT0 + estimate) {
     PolicyInput in = input(PollOutcome::progress);
     in.now = now;
-    in.expected_end = kT0 + estimate;
+    in.expected_end_time = kT0 + estimate;
     now += next_poll(kTiming, in).gap;
     ++polls;  // the poll at `now`
   }
@@ -101,11 +101,11 @@ TEST(PollPolicy, NoEstimateBacksOffByOneAndAHalf) {
 
 TEST(PollPolicy, PassedEstimateBacksOffLikeNoEstimate) {
   PolicyInput in = input(PollOutcome::progress, 2);
-  in.expected_end = kT0 - 1s;
+  in.expected_end_time = kT0 - 1s;
   const auto d = next_poll(kTiming, in);
   EXPECT_EQ(d.gap, 4500ms);
   EXPECT_EQ(d.backoff_step, 3);
-  in.expected_end = kT0;  // exactly now counts as passed
+  in.expected_end_time = kT0;  // exactly now counts as passed
   EXPECT_EQ(next_poll(kTiming, in).gap, 4500ms);
 }
 
@@ -121,7 +121,7 @@ TEST(PollPolicy, FailureAndNotFoundBackOffByTwo) {
 
 TEST(PollPolicy, BackoffIgnoresTheEstimateOnFailure) {
   PolicyInput in = input(PollOutcome::failure, 2);
-  in.expected_end = kT0 + 1h;
+  in.expected_end_time = kT0 + 1h;
   EXPECT_EQ(next_poll(kTiming, in).gap, 8s);
 }
 
@@ -152,7 +152,7 @@ TEST(PollPolicy, GapsStayWithinMinAndMax) {
       for (double jitter : {0.0, 0.3, 0.999999}) {
         for (const auto& offset : offsets) {
           PolicyInput in = input(outcome, step, jitter);
-          if (offset) in.expected_end = kT0 + *offset;
+          if (offset) in.expected_end_time = kT0 + *offset;
           const auto d = next_poll(kTiming, in);
           EXPECT_GE(d.gap, kTiming.min_interval);
           EXPECT_LE(d.gap, kTiming.max_interval);

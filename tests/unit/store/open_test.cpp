@@ -18,8 +18,8 @@ TEST(StoreOpen, FreshDatabaseGetsTheLatestSchemaVersion) {
     ASSERT_TRUE(store);
     EXPECT_EQ(store->path(), dir.db_path());
   }
-  EXPECT_EQ(raw_int(dir.db_path(), "PRAGMA user_version"), 5);
-  EXPECT_EQ(Store::schema_version, 5);
+  EXPECT_EQ(raw_int(dir.db_path(), "PRAGMA user_version"), 6);
+  EXPECT_EQ(Store::schema_version, 6);
   EXPECT_EQ(raw_text(dir.db_path(), "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(raw_int(dir.db_path(),
                     "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
@@ -77,7 +77,8 @@ TEST(StoreOpen, SchemaFourOutboxRowsKeepTheirDocuments) {
       batch.add_outbox(outbox("evt_2", "journal", 1001));
     }));
   }
-  raw_exec(dir.db_path(), std::string(kUndoSchemaFive) + "PRAGMA user_version = 4");
+  raw_exec(dir.db_path(),
+           std::string(kUndoSchemaSix) + kUndoSchemaFive + "PRAGMA user_version = 4");
   ASSERT_EQ(raw_int(dir.db_path(), "SELECT count(*) FROM outbox WHERE document LIKE '{%'"), 3);
   auto store = open_ok(dir.path());
   ASSERT_TRUE(store);
@@ -95,6 +96,42 @@ TEST(StoreOpen, SchemaFourOutboxRowsKeepTheirDocuments) {
   EXPECT_EQ(dead[0].document, outbox("evt_1", "hook", 1000).document);
 }
 
+// A schema-5 store named the columns state, expected_end and
+// abandon_reason: after the upgrade they carry SPEC §3's names and every
+// value in them, in the watch row and in its poll checkpoint.
+TEST(StoreOpen, SchemaFiveColumnsTakeTheSpecsNames) {
+  TempDir dir;
+  StoredWatch old = minimal_watch("p", "j1", 1000);
+  old.status = watch::WatchStatus::abandoned;
+  old.reason = watch::AbandonReason::deadline;
+  old.expected_end_time = at_ms(5000);
+  old.finished_at = at_ms(6000);
+  StoredWatch checkpointed = minimal_watch("p", "j2", 1001);
+  WatchPolls polls{checkpointed.job, 3, at_ms(1500), at_ms(2500), at_ms(9000), "", {}};
+  {
+    auto store = open_ok(dir.path());
+    ASSERT_TRUE(store);
+    EXPECT_FALSE(store->write([&](Batch& batch) {
+      batch.upsert_watch(old);
+      batch.upsert_watch(checkpointed);
+      batch.save_polls(polls);
+    }));
+  }
+  raw_exec(dir.db_path(), std::string(kUndoSchemaSix) + "PRAGMA user_version = 5");
+  ASSERT_EQ(raw_text(dir.db_path(), "SELECT state FROM watches WHERE job_id = 'j1'"), "abandoned");
+  auto store = open_ok(dir.path());
+  ASSERT_TRUE(store);
+  EXPECT_EQ(raw_int(dir.db_path(), "PRAGMA user_version"), Store::schema_version);
+  EXPECT_EQ(
+      raw_text(dir.db_path(), "SELECT status || ' ' || reason FROM watches WHERE job_id = 'j1'"),
+      "abandoned deadline");
+  auto watches = value_of(store->load_watches());
+  ASSERT_EQ(watches.size(), 2u);
+  EXPECT_EQ(watches[0], old);
+  EXPECT_EQ(watches[1].polls, 3u);
+  EXPECT_EQ(watches[1].expected_end_time, at_ms(9000));
+}
+
 // A store written before watches named their API (schema 1): its watches
 // come back as app-v1 watches, with nothing else lost.
 TEST(StoreOpen, SchemaOneWatchesBecomeAppV1) {
@@ -108,7 +145,7 @@ TEST(StoreOpen, SchemaOneWatchesBecomeAppV1) {
   }
   // Back to what schema 1 was: no api or job_type column.
   raw_exec(dir.db_path(),
-           std::string(kUndoSchemaFive) + kDropSchemaFour +
+           std::string(kUndoSchemaSix) + kUndoSchemaFive + kDropSchemaFour +
                "ALTER TABLE watches DROP COLUMN api; ALTER TABLE watches DROP COLUMN job_type; "
                "DROP TABLE timing_models; PRAGMA user_version = 1");
   auto store = open_ok(dir.path());

@@ -156,7 +156,15 @@ inline StoredWatch minimal_watch(std::string project, std::string job, std::int6
   return w;
 }
 
-// SQL that takes a current database back to schema 4: each outbox row
+// SQL that takes a current database back to schema 5: the columns' names
+// from before they were SPEC §3's.
+inline constexpr const char* kUndoSchemaSix =
+    "ALTER TABLE watches RENAME COLUMN status TO state; "
+    "ALTER TABLE watches RENAME COLUMN expected_end_time TO expected_end; "
+    "ALTER TABLE watches RENAME COLUMN reason TO abandon_reason; "
+    "ALTER TABLE watch_polls RENAME COLUMN expected_end_time TO expected_end; ";
+
+// SQL that takes a schema-5 database back to schema 4: each outbox row
 // with its own copy of the document again.
 inline constexpr const char* kUndoSchemaFive =
     "DROP TRIGGER event_documents_owed_no_more; "

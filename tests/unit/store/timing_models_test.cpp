@@ -61,7 +61,7 @@ TEST(StoreTimingModels, SchemaTwoGainsTheTable) {
     EXPECT_FALSE(
         store->write([&](Batch& batch) { batch.upsert_watch(minimal_watch("p", "j1", 1000)); }));
   }
-  raw_exec(dir.db_path(), std::string(kUndoSchemaFive) + kDropSchemaFour +
+  raw_exec(dir.db_path(), std::string(kUndoSchemaSix) + kUndoSchemaFive + kDropSchemaFour +
                               "DROP TABLE timing_models; PRAGMA user_version = 2");
   auto store = open_ok(dir.path());
   ASSERT_TRUE(store);

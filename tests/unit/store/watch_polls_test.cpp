@@ -49,7 +49,7 @@ TEST_F(StoreWatchPolls, SavedPollsAreReadOverTheRow) {
   EXPECT_EQ(loaded[0].polls, 9u);
   EXPECT_EQ(loaded[0].last_poll_at, at_ms(5'000));
   EXPECT_EQ(loaded[0].next_poll_at, at_ms(15'000));
-  EXPECT_EQ(loaded[0].expected_end, at_ms(60'000));
+  EXPECT_EQ(loaded[0].expected_end_time, at_ms(60'000));
   EXPECT_EQ(loaded[0].last_error, "HTTP 500");
   // The rest is the row's.
   EXPECT_EQ(value_of(store->load_answer(w.job)), *w.last_job_json);
@@ -96,7 +96,7 @@ TEST_F(StoreWatchPolls, AWriteOfTheRowSupersedesThem) {
   write([&](Batch& batch) { batch.save_polls(polls_for(w, 9)); });
   // A transition writes the whole row, its bookkeeping as of then.
   w.polls = 12;
-  w.state = watch::WatchState::handling;
+  w.status = watch::WatchStatus::handling;
   write([&](Batch& batch) { batch.upsert_watch(w); });
   expect_only(w);
 }
@@ -104,7 +104,7 @@ TEST_F(StoreWatchPolls, AWriteOfTheRowSupersedesThem) {
 TEST_F(StoreWatchPolls, TheyGoWithTheWatch) {
   StoredWatch cancelled = minimal_watch("p", "j1", 1000);
   StoredWatch finished = minimal_watch("p", "j2", 1000);
-  finished.state = watch::WatchState::succeeded;
+  finished.status = watch::WatchStatus::succeeded;
   finished.finished_at = at_ms(2'000);
   write([&](Batch& batch) {
     batch.upsert_watch(cancelled);
@@ -145,8 +145,8 @@ TEST_F(StoreWatchPolls, SchemaThreeGainsTheTable) {
   w.polls = 7;
   write([&](Batch& batch) { batch.upsert_watch(w); });
   store.reset();
-  raw_exec(dir.db_path(),
-           std::string(kUndoSchemaFive) + kDropSchemaFour + "PRAGMA user_version = 3");
+  raw_exec(dir.db_path(), std::string(kUndoSchemaSix) + kUndoSchemaFive + kDropSchemaFour +
+                              "PRAGMA user_version = 3");
   store = open_ok(dir.path());
   ASSERT_TRUE(store);
   EXPECT_EQ(raw_int(dir.db_path(), "PRAGMA user_version"), Store::schema_version);

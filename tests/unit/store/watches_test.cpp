@@ -6,7 +6,7 @@ namespace jobwatch::store::test {
 namespace {
 
 using model::JobStatus;
-using watch::WatchState;
+using watch::WatchStatus;
 
 StoredWatch full_watch() {
   StoredWatch w;
@@ -17,7 +17,7 @@ StoredWatch full_watch() {
   w.submitter = 1001;
   w.created_at = at_ms(1'700'000'000'123);
   w.deadline_at = at_ms(1'700'086'400'123);
-  w.state = WatchState::abandoned;
+  w.status = WatchStatus::abandoned;
   w.track.job_status = JobStatus::handling;
   w.track.last_nonterminal_job_status = JobStatus::initializing;
   w.track.subjobs = {{"sub-a", JobStatus::handling, true},
@@ -30,10 +30,10 @@ StoredWatch full_watch() {
   w.polls = 5'000'000'000ULL;  // beyond 32 bits
   w.last_poll_at = at_ms(1'700'000'100'000);
   w.next_poll_at = at_ms(1'700'000'102'000);
-  w.expected_end = at_ms(1'700'000'200'000);
+  w.expected_end_time = at_ms(1'700'000'200'000);
   w.last_error = "upstream answered 503";
   w.last_job_json = R"({"job_id":"j","status":2,"sub_jobs":[]})";
-  w.abandon_reason = watch::AbandonReason::deadline;
+  w.reason = watch::AbandonReason::deadline;
   w.final_event = R"({"id":"evt_1","type":"watch.abandoned"})";
   w.finished_at = at_ms(1'700'086'400'500);
   return w;
@@ -56,7 +56,7 @@ TEST(StoreWatches, EveryFieldRoundTrips) {
   EXPECT_EQ(read.labels, written.labels);
   EXPECT_EQ(read.track, written.track);
   EXPECT_EQ(read.polls, written.polls);
-  EXPECT_EQ(read.abandon_reason, written.abandon_reason);
+  EXPECT_EQ(read.reason, written.reason);
   // The answer is read on its own, not with every watch.
   EXPECT_FALSE(read.last_job_json);
   EXPECT_EQ(value_of(store->load_answer(written.job)), *written.last_job_json);
@@ -75,7 +75,7 @@ TEST(StoreWatches, AbsentOptionalsRoundTripAsAbsent) {
   ASSERT_EQ(watches.size(), 1u);
   EXPECT_EQ(watches[0], written);
   EXPECT_FALSE(watches[0].finished_at);
-  EXPECT_FALSE(watches[0].abandon_reason);
+  EXPECT_FALSE(watches[0].reason);
   EXPECT_FALSE(watches[0].track.job_status);
   EXPECT_TRUE(watches[0].labels.empty());
 }
@@ -84,17 +84,17 @@ TEST(StoreWatches, EveryStateAndReasonRoundTrips) {
   TempDir dir;
   auto store = open_ok(dir.path());
   ASSERT_TRUE(store);
-  const std::vector<WatchState> states = {WatchState::pending,  WatchState::initializing,
-                                          WatchState::handling, WatchState::succeeded,
-                                          WatchState::failed,   WatchState::abandoned};
+  const std::vector<WatchStatus> states = {WatchStatus::pending,  WatchStatus::initializing,
+                                           WatchStatus::handling, WatchStatus::succeeded,
+                                           WatchStatus::failed,   WatchStatus::abandoned};
   const std::vector<watch::AbandonReason> reasons = {watch::AbandonReason::not_found,
                                                      watch::AbandonReason::rejected,
                                                      watch::AbandonReason::deadline};
   std::vector<StoredWatch> written;
   for (std::size_t i = 0; i < states.size(); ++i) {
     StoredWatch w = minimal_watch("p", "j" + std::to_string(i), static_cast<std::int64_t>(i));
-    w.state = states[i];
-    w.abandon_reason = reasons[i % reasons.size()];
+    w.status = states[i];
+    w.reason = reasons[i % reasons.size()];
     written.push_back(w);
   }
   EXPECT_FALSE(store->write([&](Batch& batch) {
@@ -168,16 +168,16 @@ TEST(StoreWatches, PurgeRemovesOnlyWatchesFinishedBeforeTheCutoff) {
   auto store = open_ok(dir.path());
   ASSERT_TRUE(store);
   StoredWatch old_done = minimal_watch("p", "old-done", 1);
-  old_done.state = WatchState::succeeded;
+  old_done.status = WatchStatus::succeeded;
   old_done.finished_at = at_ms(1'000);
   StoredWatch at_cutoff = minimal_watch("p", "at-cutoff", 2);
-  at_cutoff.state = WatchState::failed;
+  at_cutoff.status = WatchStatus::failed;
   at_cutoff.finished_at = at_ms(5'000);
   StoredWatch recent_done = minimal_watch("p", "recent-done", 3);
-  recent_done.state = WatchState::abandoned;
+  recent_done.status = WatchStatus::abandoned;
   recent_done.finished_at = at_ms(9'000);
   StoredWatch old_running = minimal_watch("p", "old-running", 0);  // created long ago
-  old_running.state = WatchState::handling;
+  old_running.status = WatchStatus::handling;
   EXPECT_FALSE(store->write([&](Batch& batch) {
     for (const auto* w : {&old_done, &at_cutoff, &recent_done, &old_running})
       batch.upsert_watch(*w);

@@ -18,6 +18,12 @@
 
 namespace jobwatch::watch {
 
+// A change listener's WatchInfo, copied while it is good.
+struct SeenChange {
+  WatchRecord record;
+  std::optional<std::uint8_t> progress;
+};
+
 class EngineFixture : public ::testing::Test {
  protected:
   static constexpr const char* project = "p1";

@@ -48,7 +48,7 @@ TEST_F(EngineTest, JobRunningThenSucceedingEmitsSubjobEventsBeforeTheJobs) {
   auto created = watch({"j1"});
   ASSERT_EQ(created.size(), 1u);
   EXPECT_TRUE(created[0].created);
-  EXPECT_EQ(created[0].status, WatchState::pending);
+  EXPECT_EQ(created[0].record->status, WatchStatus::pending);
 
   ASSERT_TRUE(run_until_finished({"j1"}));
   EXPECT_EQ(event_types_for("j1"),
@@ -57,17 +57,17 @@ TEST_F(EngineTest, JobRunningThenSucceedingEmitsSubjobEventsBeforeTheJobs) {
   EXPECT_EQ(done->outcome, Outcome::succeeded);
   EXPECT_EQ(done->final_event, events_.back().document);
   auto info = engine_->info({project, "j1"});
-  EXPECT_EQ(info->polls, 3u);
-  EXPECT_EQ(info->subjobs_total, 2u);
-  EXPECT_EQ(info->subjobs_done, 2u);
-  EXPECT_FALSE(info->next_poll_at.has_value());
+  EXPECT_EQ(info->record->polls, 3u);
+  EXPECT_EQ(info->record->subjobs_total, 2u);
+  EXPECT_EQ(info->record->subjobs_done, 2u);
+  EXPECT_FALSE(info->record->next_poll_at.has_value());
 
   // Finished: no more polls, and re-watching changes nothing.
   run_for(50ms);
   EXPECT_EQ(api_.fetches("j1"), 3);
   auto again = watch({"j1"});
   EXPECT_FALSE(again[0].created);
-  EXPECT_EQ(again[0].status, WatchState::succeeded);
+  EXPECT_EQ(again[0].record->status, WatchStatus::succeeded);
   run_for(20ms);
   EXPECT_EQ(api_.fetches("j1"), 3);
   EXPECT_EQ(events_.size(), 3u);
@@ -105,7 +105,7 @@ TEST_F(EngineTest, NeverVisibleIsAbandonedAsNotFoundAfterTheGrace) {
   EXPECT_EQ(events_[0].type, EventType::watch_abandoned);
   auto doc = boost::json::parse(events_[0].document).as_object();
   EXPECT_EQ(doc["data"].as_object()["reason"], "not_found");
-  EXPECT_EQ(engine_->info({project, "ghost"})->abandon_reason, AbandonReason::not_found);
+  EXPECT_EQ(engine_->info({project, "ghost"})->record->reason, AbandonReason::not_found);
 }
 
 TEST_F(EngineTest, ForbiddenIsAbandonedAsRejectedWithTheErrorCode) {
@@ -227,13 +227,16 @@ TEST_F(EngineTest, StatsCountPollsByAnswerAndHttpStatus) {
 TEST_F(EngineTest, ChangeListenersSeeProgress) {
   api_.script("p", [](int n) { return job_answer("p", n < 2 ? 2 : 1, {n < 1 ? 2 : 1, 2}); });
   make_engine();
-  std::vector<WatchInfo> changes;
-  engine_->subscribe_changes([&](const WatchInfo& info) { changes.push_back(info); });
+  // Copied at the call: a WatchInfo is a look at the watch as it is now.
+  std::vector<SeenChange> changes;
+  engine_->subscribe_changes([&](const WatchInfo& info) {
+    changes.push_back({*info.record, info.progress});
+  });
   watch({"p"});
   ASSERT_TRUE(run_until_finished({"p"}));
   ASSERT_GE(changes.size(), 3u);
-  EXPECT_EQ(changes.front().status, WatchState::handling);
-  EXPECT_EQ(changes.back().status, WatchState::succeeded);
+  EXPECT_EQ(changes.front().record.status, WatchStatus::handling);
+  EXPECT_EQ(changes.back().record.status, WatchStatus::succeeded);
 }
 
 }  // namespace
@@ -261,18 +264,21 @@ TEST_F(EngineTest, PollsNameTheWatchsApiAndTrackV2Statuses) {
   WatchRequest request;
   request.jobs = {{{project, "d1"}, model::Api::desktop_v2}};
   ASSERT_TRUE(std::holds_alternative<std::vector<WatchInfo>>(engine_->watch(request)));
-  std::vector<WatchInfo> changes;
-  engine_->subscribe_changes([&](const WatchInfo& info) { changes.push_back(info); });
+  // Copied at the call: a WatchInfo is a look at the watch as it is now.
+  std::vector<SeenChange> changes;
+  engine_->subscribe_changes([&](const WatchInfo& info) {
+    changes.push_back({*info.record, info.progress});
+  });
   ASSERT_TRUE(run_until_finished({"d1"}));
   EXPECT_EQ(api_.api_of("d1"), model::Api::desktop_v2);
   ASSERT_GE(changes.size(), 2u);
-  EXPECT_EQ(changes.front().status, WatchState::handling);
+  EXPECT_EQ(changes.front().record.status, WatchStatus::handling);
   EXPECT_EQ(changes.front().progress, 40);
-  EXPECT_EQ(changes.front().job_type, "createDesktops");
-  EXPECT_EQ(changes.front().subjobs_total, 2u);
+  EXPECT_EQ(changes.front().record.job_type, "createDesktops");
+  EXPECT_EQ(changes.front().record.subjobs_total, 2u);
   const auto info = *engine_->info({project, "d1"});
-  EXPECT_EQ(info.api, model::Api::desktop_v2);
-  EXPECT_EQ(info.status, WatchState::failed);
+  EXPECT_EQ(info.record->api, model::Api::desktop_v2);
+  EXPECT_EQ(info.record->status, WatchStatus::failed);
   EXPECT_EQ(info.progress, 100);
 
   ASSERT_EQ(events_.size(), 3u);
@@ -310,16 +316,16 @@ TEST_F(EngineTest, UndocumentedStatusIsPolledAgain) {
   request.jobs = {{{project, "u"}, model::Api::app_v2}};
   ASSERT_TRUE(std::holds_alternative<std::vector<WatchInfo>>(engine_->watch(request)));
   ASSERT_TRUE(run_until([&] {
-    return api_.fetches("u") >= 1 && !engine_->info({project, "u"})->last_error.empty();
+    return api_.fetches("u") >= 1 && !engine_->info({project, "u"})->record->last_error.empty();
   }));
-  EXPECT_NE(engine_->info({project, "u"})->last_error.find("unknown value \"PAUSED\""),
+  EXPECT_NE(engine_->info({project, "u"})->record->last_error.find("unknown value \"PAUSED\""),
             std::string::npos);
   EXPECT_FALSE(engine_->finished({project, "u"}));
   ASSERT_TRUE(run_until_finished({"u"}));
   EXPECT_EQ(api_.fetches("u"), 3);
   ASSERT_EQ(events_.size(), 1u);
   EXPECT_EQ(events_[0].type, EventType::job_succeeded);
-  EXPECT_TRUE(engine_->info({project, "u"})->last_error.empty());
+  EXPECT_TRUE(engine_->info({project, "u"})->record->last_error.empty());
 }
 
 }  // namespace

@@ -36,7 +36,7 @@ Watch running_watch() {
   w.job_type = "1";
   w.created_at = kBegin;
   w.deadline_at = kBegin + 24h;
-  w.state = WatchState::handling;
+  w.status = WatchStatus::handling;
   return w;
 }
 
@@ -49,10 +49,10 @@ schedule::TimingModels hundred_second_jobs() {
 }
 
 StepResult poll_at(Watch& w, double age_s, const schedule::TimingModels* models,
-                   const std::string& expected_end = "") {
+                   const std::string& expected_end_time = "") {
   const model::WallTime now = kBegin + milliseconds(static_cast<long>(age_s * 1000));
-  return apply_answer(w, timed_job_answer("j", 2, kBeginText, "", expected_end), poll_config(), now,
-                      0.5, models);
+  return apply_answer(w, timed_job_answer("j", 2, kBeginText, "", expected_end_time), poll_config(),
+                      now, 0.5, models);
 }
 
 TEST(PollPlacement, MaxIntervalLongBeforeTheEndTargetDelayNearIt) {
@@ -193,13 +193,14 @@ TEST(PollPlacement, TheDeadlineStillBoundsThePlacedGap) {
 }
 
 TEST(PollPlacement, APredictedEndIsShownInWatchInfo) {
-  WatchInfo info;
+  const WatchRecord record;
+  WatchInfo info{&record};
   info.predicted_end = PredictedEnd{kBegin + 90s, kBegin + 100s, kBegin + 110s};
   const auto obj = to_json(info);
   ASSERT_TRUE(obj.contains("predicted_end"));
   EXPECT_EQ(obj.at("predicted_end").at("p50").as_string(), "2026-01-01T10:01:40Z");
   EXPECT_EQ(obj.at("predicted_end").at("p10").as_string(), "2026-01-01T10:01:30Z");
-  EXPECT_FALSE(to_json(WatchInfo{}).contains("predicted_end"));
+  EXPECT_FALSE(to_json(WatchInfo{&record}).contains("predicted_end"));
 }
 
 }  // namespace

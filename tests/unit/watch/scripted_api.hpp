@@ -80,12 +80,12 @@ class ScriptedApi final : public upstream::JobApi {
 // A 200 answer for a job with the given status and subjob statuses.
 upstream::Answer job_answer(const std::string& job_id, int status,
                             const std::vector<int>& subjobs = {},
-                            const std::string& expected_end = "");
+                            const std::string& expected_end_time = "");
 upstream::Answer http_answer(unsigned status, const std::string& body = "");
 // A 200 answer for a job (job_type 1, no subjobs) with its times: RFC 3339
 // strings, each left out when empty.
 upstream::Answer timed_job_answer(const std::string& job_id, int status,
                                   const std::string& begin_time, const std::string& end_time = "",
-                                  const std::string& expected_end = "");
+                                  const std::string& expected_end_time = "");
 
 }  // namespace jobwatch::testing

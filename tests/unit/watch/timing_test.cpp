@@ -83,13 +83,13 @@ TEST(PredictEnd, AHostClockAnHourOffGivesTheSamePredictionWithTheOffsetKnown) {
 // As a restore has them: the answers are in the store (`stored`, by job_id),
 // not in the watches.
 Watch finished_watch(std::map<std::string, std::string>& stored, std::string project,
-                     std::string job_type, WatchState state, int seconds,
+                     std::string job_type, WatchStatus state, int seconds,
                      std::int64_t finished_ms) {
   Watch w;
   w.job = {std::move(project), "j" + std::to_string(finished_ms)};
   w.api = model::Api::app_v2;
   w.job_type = std::move(job_type);
-  w.state = state;
+  w.status = state;
   w.seen = true;
   w.finished_at = model::WallTime(std::chrono::milliseconds(finished_ms));
   stored[w.job.job_id] = R"({"begin_time":"2026-01-01T10:00:00Z","end_time":"2026-01-01T10:00:)" +
@@ -102,13 +102,13 @@ TEST(SeedTimingModels, FinishedJobsTeachTheirKeys) {
   std::vector<Watch> watches;
   for (int i = 0; i < 6; ++i)
     watches.push_back(
-        finished_watch(stored, "p", "createApp", WatchState::succeeded, 20 + i, 1000 + i));
-  watches.push_back(finished_watch(stored, "p", "deleteApp", WatchState::failed, 5, 2000));
+        finished_watch(stored, "p", "createApp", WatchStatus::succeeded, 20 + i, 1000 + i));
+  watches.push_back(finished_watch(stored, "p", "deleteApp", WatchStatus::failed, 5, 2000));
   watches.push_back(
-      finished_watch(stored, "q", "createApp", WatchState::abandoned, 5, 3000));  // not seen
-  Watch running = finished_watch(stored, "q", "createApp", WatchState::handling, 5, 0);
+      finished_watch(stored, "q", "createApp", WatchStatus::abandoned, 5, 3000));  // not seen
+  Watch running = finished_watch(stored, "q", "createApp", WatchStatus::handling, 5, 0);
   watches.push_back(running);
-  Watch no_times = finished_watch(stored, "r", "createApp", WatchState::succeeded, 5, 4000);
+  Watch no_times = finished_watch(stored, "r", "createApp", WatchStatus::succeeded, 5, 4000);
   stored[no_times.job.job_id] = R"({"job_id":"x"})";
   watches.push_back(no_times);
 

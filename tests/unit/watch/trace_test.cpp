@@ -16,13 +16,13 @@ model::WallTime at(const char* rfc3339) {
   return *model::parse_rfc3339(rfc3339);
 }
 
-Watch ended_watch(model::Api api, std::string job_type, WatchState state, const char* created,
+Watch ended_watch(model::Api api, std::string job_type, WatchStatus state, const char* created,
                   std::string last_job_json) {
   Watch w;
   w.job = {api == model::Api::app_v1 ? "p1" : "p2", "j"};
   w.api = api;
   w.job_type = std::move(job_type);
-  w.state = state;
+  w.status = state;
   w.created_at = at(created);
   w.unsaved_answer = std::move(last_job_json);
   return w;
@@ -30,7 +30,7 @@ Watch ended_watch(model::Api api, std::string job_type, WatchState state, const 
 
 // An app-v1 job that ran 10:00:10-10:01:40 (estimate 10:01:30) with a
 // subjob of each ending and one left running.
-Watch app_v1_watch(WatchState state = WatchState::succeeded) {
+Watch app_v1_watch(WatchStatus state = WatchStatus::succeeded) {
   return ended_watch(
       model::Api::app_v1, "1", state, "2026-01-01T10:00:00Z",
       R"({"job_id":"j1","job_type":1,"job_status":1,"begin_time":"2026-01-01T10:00:10Z",)"
@@ -43,7 +43,7 @@ Watch app_v1_watch(WatchState state = WatchState::succeeded) {
 // An app-v2 job (no estimate, no subjobs) that failed, watched after it began.
 Watch app_v2_watch() {
   return ended_watch(
-      model::Api::app_v2, "CREATE_SERVER", WatchState::failed, "2026-01-01T10:00:30Z",
+      model::Api::app_v2, "CREATE_SERVER", WatchStatus::failed, "2026-01-01T10:00:30Z",
       R"({"id":"j2","job_type":"CREATE_SERVER","status":"FAILED",)"
       R"("begin_time":"2026-01-01T09:59:55.250Z","end_time":"2026-01-01T10:00:45Z"})");
 }
@@ -81,8 +81,8 @@ TEST(TraceJob, TheSubmissionIsTakenToTheApisClock) {
 }
 
 TEST(TraceJob, OnlyJobsSeenToEndWithBothTimes) {
-  EXPECT_FALSE(trace_of(app_v1_watch(WatchState::abandoned), 0ms));
-  EXPECT_FALSE(trace_of(app_v1_watch(WatchState::handling), 0ms));
+  EXPECT_FALSE(trace_of(app_v1_watch(WatchStatus::abandoned), 0ms));
+  EXPECT_FALSE(trace_of(app_v1_watch(WatchStatus::handling), 0ms));
   Watch no_end = app_v2_watch();
   no_end.unsaved_answer = R"({"id":"j2","status":"FAILED","begin_time":"2026-01-01T10:00:00Z"})";
   EXPECT_FALSE(trace_of(no_end, 0ms));

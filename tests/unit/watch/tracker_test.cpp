@@ -59,13 +59,13 @@ Observation feed(TrackState& state, const model::JobSnapshot& detail, model::Wal
 
 TEST(Tracker, NoEventsWhileRunning) {
   TrackState state;
-  EXPECT_EQ(watch_state(state), WatchState::pending);
+  EXPECT_EQ(watch_status(state), WatchStatus::pending);
   auto obs = feed(state, answer(3, {sub("s1", 3)}));
   EXPECT_TRUE(obs.events.empty());
-  EXPECT_EQ(obs.new_state, WatchState::initializing);
+  EXPECT_EQ(obs.new_status, WatchStatus::initializing);
   obs = feed(state, answer(2, {sub("s1", 2)}));
   EXPECT_TRUE(obs.events.empty());
-  EXPECT_EQ(obs.new_state, WatchState::handling);
+  EXPECT_EQ(obs.new_status, WatchStatus::handling);
   EXPECT_FALSE(state.finished);
   EXPECT_EQ(state.job_status, JobStatus::handling);
   EXPECT_EQ(state.last_nonterminal_job_status, JobStatus::handling);
@@ -73,11 +73,11 @@ TEST(Tracker, NoEventsWhileRunning) {
 
 TEST(Tracker, StateMapping) {
   for (auto [code, expected] :
-       {std::pair{0, WatchState::failed}, std::pair{1, WatchState::succeeded},
-        std::pair{2, WatchState::handling}, std::pair{3, WatchState::initializing}}) {
+       {std::pair{0, WatchStatus::failed}, std::pair{1, WatchStatus::succeeded},
+        std::pair{2, WatchStatus::handling}, std::pair{3, WatchStatus::initializing}}) {
     TrackState state;
-    EXPECT_EQ(feed(state, answer(code)).new_state, expected) << code;
-    EXPECT_EQ(watch_state(state), expected);
+    EXPECT_EQ(feed(state, answer(code)).new_status, expected) << code;
+    EXPECT_EQ(watch_status(state), expected);
   }
 }
 
@@ -94,7 +94,7 @@ TEST(Tracker, SubjobEventsComeBeforeTheJobsInAnswerOrder) {
   EXPECT_EQ(obs.events[2].subjob_id, "s3");
   EXPECT_EQ(obs.events[3].type, EventType::job_failed);
   EXPECT_EQ(obs.events[3].subjob_id, "");
-  EXPECT_EQ(obs.new_state, WatchState::failed);
+  EXPECT_EQ(obs.new_status, WatchStatus::failed);
   EXPECT_EQ(obs.subjobs_total, 3u);
   EXPECT_EQ(obs.subjobs_done, 3u);
   for (const Event& e : obs.events) {
@@ -113,7 +113,7 @@ TEST(Tracker, SubjobEventsAsTheyHappen) {
   ASSERT_EQ(obs.events.size(), 1u);
   EXPECT_EQ(obs.events[0].type, EventType::subjob_succeeded);
   EXPECT_EQ(obs.subjobs_done, 1u);
-  EXPECT_EQ(obs.new_state, WatchState::handling);
+  EXPECT_EQ(obs.new_status, WatchStatus::handling);
   obs = feed(state, answer(1, {sub("s1", 1), sub("s2", 1)}));
   ASSERT_EQ(obs.events.size(), 2u);
   EXPECT_EQ(obs.events[0].subjob_id, "s2");
@@ -152,7 +152,7 @@ TEST(Tracker, ExactlyOneFinalEvent) {
   for (int code : {0, 1, 2, 3}) {
     obs = feed(state, answer(code, {sub("s9", 1)}));
     EXPECT_TRUE(obs.events.empty());
-    EXPECT_EQ(obs.new_state, WatchState::succeeded);
+    EXPECT_EQ(obs.new_status, WatchStatus::succeeded);
   }
   EXPECT_EQ(state, frozen);
   // And no abandonment after the job's own end.
@@ -350,12 +350,12 @@ TEST(Tracker, AbandonEvent) {
   EXPECT_EQ(doc(*event).at("timestamp"), "2026-11-28T12:01:02Z");
 
   EXPECT_TRUE(state.finished);
-  EXPECT_EQ(watch_state(state), WatchState::abandoned);
+  EXPECT_EQ(watch_status(state), WatchStatus::abandoned);
   EXPECT_FALSE(abandon_event(state, {kJob, model::Api::app_v1, kLabels}, AbandonReason::deadline,
                              "", "", kT0, ""));
   const auto obs = feed(state, answer(1));
   EXPECT_TRUE(obs.events.empty());
-  EXPECT_EQ(obs.new_state, WatchState::abandoned);
+  EXPECT_EQ(obs.new_status, WatchStatus::abandoned);
 }
 
 TEST(Tracker, AbandonBeforeAnyAnswer) {

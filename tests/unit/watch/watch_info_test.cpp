@@ -19,9 +19,9 @@ const std::set<std::string> kRequired{"job_id", "project_id",    "api",         
                                       "status", "subjobs_total", "subjobs_done", "polls"};
 
 TEST(WatchInfoJson, MinimalHasOnlyTheRequiredKeys) {
-  WatchInfo info;
-  info.job = {"proj", "job1"};
-  const auto obj = to_json(info);
+  WatchRecord record;
+  record.job = {"proj", "job1"};
+  const auto obj = to_json(WatchInfo{&record});
   EXPECT_EQ(keys_of(obj), kRequired);
   EXPECT_EQ(obj.at("job_id"), "job1");
   EXPECT_EQ(obj.at("project_id"), "proj");
@@ -35,20 +35,24 @@ TEST(WatchInfoJson, MinimalHasOnlyTheRequiredKeys) {
 
 TEST(WatchInfoJson, FullHasExactlyTheSpecKeys) {
   using namespace std::chrono;
-  WatchInfo info;
-  info.job = {"proj", "job1"};
-  info.api = model::Api::desktop_v2;
-  info.job_type = "createDesktops";
+  WatchRecord record;
+  record.job = {"proj", "job1"};
+  record.api = model::Api::desktop_v2;
+  record.job_type = "createDesktops";
+  record.labels = {{"env", "prod"}, {"team", "a"}};
+  record.status = WatchStatus::handling;
+  record.subjobs_total = 3;
+  record.subjobs_done = 1;
+  record.polls = 42;
+  record.last_poll_at = model::WallTime{sys_days{2026y / 11 / 28} + 12h + 1min + 2s};
+  record.next_poll_at = model::WallTime{sys_days{2026y / 11 / 28} + 12h + 1min + 4s + 250ms};
+  record.expected_end_time = model::WallTime{sys_days{2026y / 11 / 28} + 13h};
+  record.last_error = "HTTP 503";
+  // What is not shown: the track, the final event, the submitter, times.
+  record.final_event = R"({"type":"job.succeeded"})";
+  record.submitter = 1000;
+  WatchInfo info{&record};
   info.progress = 42;
-  info.labels = {{"env", "prod"}, {"team", "a"}};
-  info.status = WatchState::handling;
-  info.subjobs_total = 3;
-  info.subjobs_done = 1;
-  info.polls = 42;
-  info.last_poll_at = model::WallTime{sys_days{2026y / 11 / 28} + 12h + 1min + 2s};
-  info.next_poll_at = model::WallTime{sys_days{2026y / 11 / 28} + 12h + 1min + 4s + 250ms};
-  info.expected_end_time = model::WallTime{sys_days{2026y / 11 / 28} + 13h};
-  info.last_error = "HTTP 503";
   info.created = true;
 
   const auto obj = to_json(info);
@@ -71,11 +75,11 @@ TEST(WatchInfoJson, FullHasExactlyTheSpecKeys) {
 }
 
 TEST(WatchInfoJson, AbandonedCarriesTheReason) {
-  WatchInfo info;
-  info.job = {"proj", "job1"};
-  info.status = WatchState::abandoned;
-  info.abandon_reason = AbandonReason::not_found;
-  const auto obj = to_json(info);
+  WatchRecord record;
+  record.job = {"proj", "job1"};
+  record.status = WatchStatus::abandoned;
+  record.reason = AbandonReason::not_found;
+  const auto obj = to_json(WatchInfo{&record});
   std::set<std::string> expected = kRequired;
   expected.insert("reason");
   EXPECT_EQ(keys_of(obj), expected);
@@ -83,19 +87,38 @@ TEST(WatchInfoJson, AbandonedCarriesTheReason) {
   EXPECT_EQ(obj.at("reason"), "not_found");
 }
 
-TEST(WatchState, NamesAndFinished) {
-  EXPECT_EQ(state_name(WatchState::pending), "pending");
-  EXPECT_EQ(state_name(WatchState::initializing), "initializing");
-  EXPECT_EQ(state_name(WatchState::handling), "handling");
-  EXPECT_EQ(state_name(WatchState::succeeded), "succeeded");
-  EXPECT_EQ(state_name(WatchState::failed), "failed");
-  EXPECT_EQ(state_name(WatchState::abandoned), "abandoned");
-  EXPECT_FALSE(is_finished(WatchState::pending));
-  EXPECT_FALSE(is_finished(WatchState::initializing));
-  EXPECT_FALSE(is_finished(WatchState::handling));
-  EXPECT_TRUE(is_finished(WatchState::succeeded));
-  EXPECT_TRUE(is_finished(WatchState::failed));
-  EXPECT_TRUE(is_finished(WatchState::abandoned));
+TEST(WatchStatus, NamesAndFinished) {
+  EXPECT_EQ(status_name(WatchStatus::pending), "pending");
+  EXPECT_EQ(status_name(WatchStatus::initializing), "initializing");
+  EXPECT_EQ(status_name(WatchStatus::handling), "handling");
+  EXPECT_EQ(status_name(WatchStatus::succeeded), "succeeded");
+  EXPECT_EQ(status_name(WatchStatus::failed), "failed");
+  EXPECT_EQ(status_name(WatchStatus::abandoned), "abandoned");
+  EXPECT_FALSE(is_finished(WatchStatus::pending));
+  EXPECT_FALSE(is_finished(WatchStatus::initializing));
+  EXPECT_FALSE(is_finished(WatchStatus::handling));
+  EXPECT_TRUE(is_finished(WatchStatus::succeeded));
+  EXPECT_TRUE(is_finished(WatchStatus::failed));
+  EXPECT_TRUE(is_finished(WatchStatus::abandoned));
+}
+
+// Each word is read back as the value it was written for (one table per
+// enum), and a word from nowhere is no value.
+TEST(WatchStatus, EveryNameReadsBack) {
+  for (auto status : {WatchStatus::pending, WatchStatus::initializing, WatchStatus::handling,
+                      WatchStatus::succeeded, WatchStatus::failed, WatchStatus::abandoned})
+    EXPECT_EQ(status_from_name(status_name(status)), status) << status_name(status);
+  EXPECT_FALSE(status_from_name("running"));
+  EXPECT_FALSE(status_from_name("unknown"));
+  for (auto reason : {AbandonReason::not_found, AbandonReason::rejected, AbandonReason::deadline})
+    EXPECT_EQ(reason_from_name(reason_name(reason)), reason) << reason_name(reason);
+  EXPECT_EQ(reason_name(AbandonReason::deadline), "deadline");
+  EXPECT_FALSE(reason_from_name("timeout"));
+  for (auto type : {EventType::job_succeeded, EventType::job_failed, EventType::subjob_succeeded,
+                    EventType::subjob_failed, EventType::watch_abandoned})
+    EXPECT_EQ(type_from_name(type_name(type)), type) << type_name(type);
+  EXPECT_EQ(type_name(EventType::subjob_failed), "subjob.failed");
+  EXPECT_FALSE(type_from_name("job.done"));
 }
 
 }  // namespace
