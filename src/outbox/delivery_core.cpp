@@ -135,30 +135,73 @@ std::vector<Outcome> DeliveryCore::settle(std::size_t index,
   Lane& lane = lanes_[index];
   if (lane.state != LaneState::delivering) return out;  // a stale answer
   enter(lane, LaneState::idle);
-  const std::size_t attempted = std::exchange(lane.in_batch, 0);
+  const std::size_t attempted = std::min(std::exchange(lane.in_batch, 0), lane.queue.size());
   if (mode_ == Mode::stopped) return out;
   if (results.empty()) results.push_back(sinks::DeliveryResult::retry("sink attempted nothing"));
-  const std::size_t n = std::min(attempted, results.size());
-  for (std::size_t i = 0; i < n && !lane.queue.empty(); ++i) {
-    const auto& result = results[i];
-    ++lane.queue.front().attempts;
-    if (result.kind == Kind::retry) {
-      // Nothing after a retry was attempted: the head must go first.
-      retry_head(index, result, now, out);
-      break;
-    }
-    if (result.kind == Kind::permanent) {
-      lane.last_error = result.error;
-      dead_letter_head(index, "refused: " + result.error, out);
+  // The batch in order: delivered and refused events leave the queue;
+  // retried ones and those not attempted stay at its head, in order. A
+  // sink stops a job at its first retry, so what stays starts with the
+  // first retried event: the head the backoff is for.
+  std::vector<Delivery> staying;
+  const sinks::DeliveryResult* head_retry = nullptr;
+  std::vector<std::shared_ptr<const watch::Event>> retried_too;  // after the first
+  std::vector<std::string> retried_errors;
+  bool any_delivered = false;
+  for (std::size_t i = 0; i < attempted; ++i) {
+    Delivery delivery = std::move(lane.queue.front());
+    lane.queue.pop_front();
+    static const sinks::DeliveryResult not_attempted = sinks::DeliveryResult::not_attempted();
+    const auto& result = i < results.size() ? results[i] : not_attempted;
+    if (result.kind == Kind::not_attempted) {
+      staying.push_back(std::move(delivery));
       continue;
     }
-    if (lane.failing) {
-      spdlog::info("sink {}: delivering again", lane.spec.name);
-      lane.failing = false;
+    ++delivery.attempts;
+    if (result.kind == Kind::retry) {
+      if (!head_retry) {
+        head_retry = &result;
+      } else {
+        retried_too.push_back(delivery.event);
+        retried_errors.push_back(result.error);
+      }
+      staying.push_back(std::move(delivery));
+      continue;
     }
-    Delivery done = pop_head(lane);
-    count(lane, done.event->type, Counted::delivered);
-    out.push_back({Outcome::Kind::delivered, std::move(done.event), index, done.attempts, {}, {}});
+    lane.queued_ids.erase(delivery.event->id);
+    if (result.kind == Kind::permanent) {
+      lane.last_error = result.error;
+      dead_letter(index, std::move(delivery), "refused: " + result.error, out);
+      continue;
+    }
+    any_delivered = true;
+    count(lane, delivery.event->type, Counted::delivered);
+    out.push_back(
+        {Outcome::Kind::delivered, std::move(delivery.event), index, delivery.attempts, {}, {}});
+  }
+  for (auto it = staying.rbegin(); it != staying.rend(); ++it)
+    lane.queue.push_front(std::move(*it));
+  // Back only when nothing in the batch failed: a batch where one job keeps
+  // failing beside others that go through logs no "again" per retry.
+  if (any_delivered && !head_retry && lane.failing) {
+    spdlog::info("sink {}: delivering again", lane.spec.name);
+    lane.failing = false;
+  }
+  if (!head_retry) return out;
+  retry_head(index, *head_retry, now, out);
+  // Other jobs' events that failed beside the head wait with it; their
+  // attempts count (the store keeps them) unless max_age settled them.
+  const WallTime next_attempt =
+      lane.state == LaneState::waiting
+          ? now.wall + std::chrono::duration_cast<WallTime::duration>(lane.retry_at - now.steady)
+          : now.wall;
+  for (std::size_t k = 0; k < retried_too.size(); ++k) {
+    const auto& event = retried_too[k];
+    if (!lane.queued_ids.contains(event->id)) continue;
+    const auto it = std::find_if(lane.queue.begin(), lane.queue.end(),
+                                 [&](const Delivery& d) { return d.event == event; });
+    count(lane, event->type, Counted::retry);
+    out.push_back({Outcome::Kind::attempt_failed, event, index, it->attempts, next_attempt,
+                   retried_errors[k]});
   }
   return out;
 }
@@ -207,15 +250,19 @@ void DeliveryCore::retry_head(std::size_t index, const sinks::DeliveryResult& re
 
 void DeliveryCore::dead_letter_head(std::size_t index, std::string reason,
                                     std::vector<Outcome>& out) {
+  dead_letter(index, pop_head(lanes_[index]), std::move(reason), out);
+}
+
+void DeliveryCore::dead_letter(std::size_t index, Delivery delivery, std::string reason,
+                               std::vector<Outcome>& out) {
   Lane& lane = lanes_[index];
-  Delivery head = pop_head(lane);
-  spdlog::warn("sink {}: dead letter {} ({}): {}", lane.spec.name, head.event->id,
-               watch::type_name(head.event->type), reason);
-  count(lane, head.event->type, Counted::dead_lettered);
+  spdlog::warn("sink {}: dead letter {} ({}): {}", lane.spec.name, delivery.event->id,
+               watch::type_name(delivery.event->type), reason);
+  count(lane, delivery.event->type, Counted::dead_lettered);
   out.push_back({Outcome::Kind::dead_lettered,
-                 std::move(head.event),
+                 std::move(delivery.event),
                  index,
-                 head.attempts,
+                 delivery.attempts,
                  {},
                  std::move(reason)});
 }

@@ -78,7 +78,7 @@ WebhookSink::WebhookSink(boost::asio::any_io_executor executor, std::string name
       target_(std::move(url.target)),
       key_(std::move(key)),
       pool_(this->executor(), std::move(url.origin),
-            upstream::PoolOptions{.max_connections = 4,
+            upstream::PoolOptions{.max_connections = parallel_jobs,
                                   .request_timeout = timeout,
                                   .verify_tls = true,
                                   .ca_file = {},
@@ -112,6 +112,10 @@ void WebhookSink::deliver(const watch::Event& event, Done done) {
   pool_.send(std::move(request), [done = std::move(done)](const upstream::HttpResult& result) {
     done(classify_webhook_result(result, std::chrono::system_clock::now()));
   });
+}
+
+void WebhookSink::deliver_batch(std::span<const watch::Event* const> events, BatchDone done) {
+  deliver_by_job(events, parallel_jobs, std::move(done));
 }
 
 void WebhookSink::stop() {

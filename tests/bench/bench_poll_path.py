@@ -22,13 +22,15 @@ import os
 import re
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 import harness as h  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nginx_proc  # noqa: E402
 
 # The seed's "Example Responses" body, statuses 0 (failed) -> 2 (running).
 SEED_BODY = {
@@ -52,22 +54,9 @@ SEED_BODY = {
     }
 }
 
-NGINX_CONF = """worker_processes 1;
-daemon off;
-pid {dir}/nginx.pid;
-error_log {dir}/nginx-error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  keepalive_requests 100000000;
-  keepalive_timeout 300s;
+NGINX_CONF = nginx_proc.HEAD + """  access_log off;
   types {{ application/json json; }}
-  client_body_temp_path {dir}/tmp;
-  proxy_temp_path {dir}/tmp;
-  fastcgi_temp_path {dir}/tmp;
-  uwsgi_temp_path {dir}/tmp;
-  scgi_temp_path {dir}/tmp;
-  server {{
+""" + nginx_proc.TEMP_PATHS + """  server {{
     listen 127.0.0.1:{port};
     location / {{
       root {dir};
@@ -83,15 +72,9 @@ def parse_args():
     p.add_argument("--watches", type=int, default=2000)
     p.add_argument("--connections", type=int, default=16, help="wrk -c and api.max_connections")
     p.add_argument("--window", type=float, default=10.0, help="seconds per measurement")
-    p.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")
+    p.add_argument("--nginx", default=nginx_proc.DEFAULT_NGINX)
     p.add_argument("--wrk", default=shutil.which("wrk") or "/usr/bin/wrk")
     return p.parse_args()
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def proc_cpu_seconds(pid: int) -> float:
@@ -101,26 +84,9 @@ def proc_cpu_seconds(pid: int) -> float:
 
 
 def start_nginx(nginx: str, workdir: str, port: int) -> subprocess.Popen:
-    os.makedirs(os.path.join(workdir, "tmp"), exist_ok=True)
     with open(os.path.join(workdir, "body.json"), "w") as f:
         json.dump(SEED_BODY, f, indent=2)
-    conf = os.path.join(workdir, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write(NGINX_CONF.format(dir=workdir, port=port))
-    proc = h.spawn([nginx, "-p", workdir, "-c", conf, "-e", os.path.join(workdir, "nginx-error.log")],
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def up():
-        if proc.poll() is not None:
-            raise h.HarnessError(f"nginx exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return True
-        except OSError:
-            return False
-
-    h.wait_until(up, 10, interval=0.05, what="nginx")
-    return proc
+    return nginx_proc.start(nginx, workdir, NGINX_CONF.format(dir=workdir, port=port), port)
 
 
 def nginx_worker_pid(master: int) -> int:
@@ -155,7 +121,7 @@ def main() -> int:
                   file=sys.stderr)
             return 2
     workdir = h.temp_workdir("bpoll")
-    port = free_port()
+    port = nginx_proc.free_port()
     endpoint = f"http://127.0.0.1:{port}"
     nginx = start_nginx(args.nginx, workdir.name, port)
     daemon = None

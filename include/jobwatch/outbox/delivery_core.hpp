@@ -189,6 +189,9 @@ class DeliveryCore {
   void retry_head(std::size_t lane, const sinks::DeliveryResult& result, Now now,
                   std::vector<Outcome>& out);
   void dead_letter_head(std::size_t lane, std::string reason, std::vector<Outcome>& out);
+  // `delivery` has left the queue (and queued_ids) already.
+  void dead_letter(std::size_t lane, Delivery delivery, std::string reason,
+                   std::vector<Outcome>& out);
   Delivery pop_head(Lane& lane);
   void count(Lane& lane, watch::EventType type, Counted what);
 

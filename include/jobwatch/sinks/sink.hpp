@@ -17,7 +17,9 @@
 namespace jobwatch::sinks {
 
 struct DeliveryResult {
-  enum class Kind { delivered, retry, permanent };
+  // not_attempted: the sink did not try this event of a batch (it stopped at
+  // an earlier event of the same job, which must not be overtaken).
+  enum class Kind { delivered, retry, permanent, not_attempted };
   Kind kind = Kind::delivered;
   std::optional<std::chrono::milliseconds> retry_after;  // a floor for the next attempt
   std::string error;                                     // empty when delivered
@@ -30,17 +32,19 @@ struct DeliveryResult {
   static DeliveryResult permanent(std::string error) {
     return {Kind::permanent, std::nullopt, std::move(error)};
   }
+  static DeliveryResult not_attempted() { return {Kind::not_attempted, std::nullopt, {}}; }
 };
 
-std::string_view kind_name(DeliveryResult::Kind kind);   // "delivered", "retry", "permanent"
+std::string_view kind_name(DeliveryResult::Kind kind);   // "delivered", "retry", …
 std::string_view sink_type_name(config::SinkType type);  // "log", "file", "webhook"
 
 class Sink {
  public:
   using Done = std::function<void(DeliveryResult)>;
   // One result per event, in order, for a prefix of the batch: events past
-  // results.size() were not attempted (a sink stops at the first `retry`,
-  // so that nothing overtakes the event being retried).
+  // results.size() were not attempted. A sink never lets an event overtake
+  // an earlier one of the same job that it is retrying: the walk below
+  // stops at the first `retry`; deliver_by_job stops only that job.
   using BatchDone = std::function<void(std::vector<DeliveryResult>)>;
 
   Sink(boost::asio::any_io_executor executor, std::string name, config::SinkType type)
@@ -66,6 +70,11 @@ class Sink {
   const boost::asio::any_io_executor& executor() const { return executor_; }
 
  protected:
+  // A deliver_batch that runs up to `parallel` jobs' events side by side:
+  // each job's events one after the other in batch order, its rest
+  // not_attempted after a retry; the other jobs go on.
+  void deliver_by_job(std::span<const watch::Event* const> events, std::size_t parallel,
+                      BatchDone done);
   // Runs `done(result)` later on the executor.
   void post_done(Done done, DeliveryResult result) const;
   void post_batch_done(BatchDone done, std::vector<DeliveryResult> results) const;

@@ -470,6 +470,70 @@ TEST_F(CoreTest, ARetryInsideABatchKeepsTheDeliveredPrefixAndRetriesFromTheFailu
   EXPECT_EQ(counted(0, Counted::delivered), 3u);
 }
 
+// A sink that walks a batch by job (the webhook) answers every event: the
+// jobs past a retry go through, the retried job's later events come back
+// not attempted and stay behind it, in order, for the next batch.
+TEST_F(CoreTest, ResultsByJobSettleEachEventAndKeepTheRetriedJobInOrder) {
+  lane("hook", always_ok, {}, 8);
+  build();
+  const auto a1 = make_event("a", EventType::subjob_failed, "s");
+  const auto b = make_event("b");
+  const auto a2 = make_event("a", EventType::job_failed);
+  const auto c = make_event("c");
+  for (const auto& e : {a1, b, a2, c}) submit(e);
+  sinks_[0].hold = true;
+  step();
+  ASSERT_EQ(sinks_[0].out.size(), 4u);
+  sinks_[0].out.clear();
+  auto out = core_->settle(0,
+                           {DeliveryResult::retry("HTTP 503"), DeliveryResult::ok(),
+                            DeliveryResult::not_attempted(), DeliveryResult::ok()},
+                           now_);
+  outcomes_.insert(outcomes_.end(), out.begin(), out.end());
+  EXPECT_EQ(trace(), (std::vector<std::string>{"delivered " + b.id, "delivered " + c.id,
+                                               "attempt_failed " + a1.id}));
+  EXPECT_EQ(of(Kind::attempt_failed)[0].attempts, 1u);
+  EXPECT_EQ(core_->pending(), 2u);
+  EXPECT_TRUE(core_->retrying(0));
+  sinks_[0].hold = false;
+  ASSERT_TRUE(run_idle());
+  // The next batch is the retried job's two events, the failed one first.
+  EXPECT_EQ(sinks_[0].attempts, (std::vector<std::string>{a1.id, a2.id}));
+  EXPECT_EQ(counted(0, Counted::delivered), 4u);
+  EXPECT_EQ(counted(0, Counted::retry), 1u);
+}
+
+// Two jobs failing in one batch: each failed attempt is reported and
+// counted, both wait for the one backoff, and both go out after it.
+TEST_F(CoreTest, TwoJobsRetriedInOneBatchBothWaitForTheBackoff) {
+  lane("hook", always_ok, {}, 8);
+  build();
+  const auto a = make_event("a");
+  const auto b = make_event("b");
+  submit(a);
+  submit(b);
+  sinks_[0].hold = true;
+  step();
+  sinks_[0].out.clear();
+  auto out = core_->settle(
+      0, {DeliveryResult::retry("HTTP 502"), DeliveryResult::retry("HTTP 503")}, now_);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].event->id, a.id);
+  EXPECT_EQ(out[1].event->id, b.id);
+  EXPECT_EQ(out[1].kind, Kind::attempt_failed);
+  EXPECT_EQ(out[1].text, "HTTP 503");
+  EXPECT_EQ(out[1].attempts, 1u);
+  EXPECT_EQ(out[0].next_attempt_at, out[1].next_attempt_at);
+  EXPECT_GT(out[1].next_attempt_at, now_.wall);
+  EXPECT_EQ(counted(0, Counted::retry), 2u);
+  const auto step_now = core_->resume(now_.steady);
+  EXPECT_TRUE(step_now.deliver.empty());  // waiting
+  ASSERT_TRUE(step_now.wake_at);
+  sinks_[0].hold = false;
+  ASSERT_TRUE(run_idle());
+  EXPECT_EQ(sinks_[0].attempts, (std::vector<std::string>{a.id, b.id}));
+}
+
 TEST_F(CoreTest, InFlightCountsOnlyDeliveriesOutAtASink) {
   lane("stuck", always_ok);
   lane("batched", always_ok, {}, 8);

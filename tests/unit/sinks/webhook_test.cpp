@@ -176,23 +176,81 @@ TEST_F(WebhookTest, FilterSendsOnlyConfiguredTypes) {
             make_event("gone", EventType::watch_abandoned).id);
 }
 
+// One job's events (SPEC §5: its subjobs' before its own) arrive in order
+// across retries: nothing of the job overtakes the event being retried.
 TEST_F(WebhookTest, EventsArriveInOrderAcrossRetries) {
   answer({Reply{503, {}, ""}, Reply{200}, Reply{502, {}, ""}});
   auto d = make({webhook()});
   ASSERT_TRUE(d);
   std::vector<std::string> ids;
-  for (int i = 0; i < 5; ++i) {
-    const auto e = make_event("job" + std::to_string(i));
+  for (int i = 0; i < 4; ++i) {
+    const auto e = make_event("job", EventType::subjob_succeeded, "s" + std::to_string(i));
     ids.push_back(e.id);
     d->submit(e);
   }
+  const auto last = make_event("job");
+  ids.push_back(last.id);
+  d->submit(last);
   ASSERT_TRUE(run_until(ioc_, [&] { return d->pending() == 0; }));
-  // Attempts: job0 (503), job0, job1 (502), job1, job2, job3, job4.
+  // Attempts: s0 (503), s0, s1 (502), s1, s2, s3, the job's own.
   std::vector<std::string> seen;
   for (const auto& r : receiver_.requests()) seen.push_back(r.header("webhook-id"));
   EXPECT_EQ(seen,
             (std::vector<std::string>{ids[0], ids[0], ids[1], ids[1], ids[2], ids[3], ids[4]}));
   EXPECT_EQ(stat(*d, "delivered"), 5);
+}
+
+// Jobs do not wait for each other: while one job's event is retried, the
+// other jobs' events go out once each, and the retried job's next event
+// only after its first.
+TEST_F(WebhookTest, ARetriedJobHoldsBackOnlyItsOwnEvents) {
+  int refused = 0;
+  receiver_.on_request([&](const test::ReceivedRequest& request) {
+    if (request.header("webhook-id") == make_event("slow", EventType::subjob_failed, "s").id &&
+        refused < 2) {
+      ++refused;
+      return Reply{503, {}, ""};
+    }
+    return Reply{200};
+  });
+  auto d = make({webhook()});
+  ASSERT_TRUE(d);
+  const auto slow_subjob = make_event("slow", EventType::subjob_failed, "s");
+  const auto slow_job = make_event("slow", EventType::job_failed);
+  d->submit(slow_subjob);
+  d->submit(slow_job);
+  std::vector<std::string> others;
+  for (int i = 0; i < 6; ++i) {
+    const auto e = make_event("fast" + std::to_string(i));
+    others.push_back(e.id);
+    d->submit(e);
+  }
+  ASSERT_TRUE(run_until(ioc_, [&] { return d->pending() == 0; }));
+  std::vector<std::string> seen;
+  for (const auto& r : receiver_.requests()) seen.push_back(r.header("webhook-id"));
+  ASSERT_EQ(seen.size(), 3u + 1u + others.size());  // the subjob event thrice
+  for (const auto& id : others) EXPECT_EQ(std::count(seen.begin(), seen.end(), id), 1) << id;
+  const auto first_job_event = std::find(seen.begin(), seen.end(), slow_job.id);
+  EXPECT_EQ(std::count(seen.begin(), first_job_event, slow_subjob.id), 3);
+  EXPECT_EQ(first_job_event, seen.end() - 1);  // after every other job's event
+  EXPECT_EQ(stat(*d, "delivered"), 8);
+  EXPECT_EQ(stat(*d, "retries"), 2);
+}
+
+// Events of different jobs are in flight together: a receiver that holds
+// one job's request does not hold the others'.
+TEST_F(WebhookTest, SeveralJobsAreInFlightAtOnce) {
+  const auto held = make_event("held");
+  receiver_.on_request([&](const test::ReceivedRequest& request) {
+    if (request.header("webhook-id") == held.id) return Reply{.hang = true};
+    return Reply{200};
+  });
+  auto d = make({webhook()});
+  ASSERT_TRUE(d);
+  d->submit(held);
+  for (int i = 0; i < 3; ++i) d->submit(make_event("free" + std::to_string(i)));
+  ASSERT_TRUE(run_until(ioc_, [&] { return receiver_.requests().size() == 4; }));
+  EXPECT_EQ(receiver_.requests()[0].header("webhook-id"), held.id);
 }
 
 TEST_F(WebhookTest, AHangingReceiverDoesNotDelayTheFileSink) {
