@@ -11,25 +11,26 @@ SwappableJobApi::SwappableJobApi(boost::asio::any_io_executor executor,
 }
 
 SwappableJobApi::~SwappableJobApi() {
-  *alive_ = false;
+  lifetime_.end();
 }
 
 void SwappableJobApi::fetch(model::Api api, const std::string& project_id,
                             const std::string& job_id, Callback done) {
   std::shared_ptr<Slot> slot = current_;
   ++slot->outstanding;
-  slot->api->fetch(api, project_id, job_id,
-                   [this, slot, life = alive_, done = std::move(done)](upstream::Answer answer) {
-                     --slot->outstanding;
-                     done(std::move(answer));
-                     // Not from inside the client's own completion: it is
-                     // still on the stack.
-                     if (*life && slot != current_ && slot->outstanding == 0) {
-                       boost::asio::post(executor_, [this, life] {
-                         if (*life) release_idle();
-                       });
-                     }
-                   });
+  slot->api->fetch(
+      api, project_id, job_id,
+      [this, slot, life = lifetime_.token(), done = std::move(done)](upstream::Answer answer) {
+        --slot->outstanding;
+        done(std::move(answer));
+        // Not from inside the client's own completion: it is
+        // still on the stack.
+        if (!life.expired() && slot != current_ && slot->outstanding == 0) {
+          boost::asio::post(executor_, [this, life] {
+            if (!life.expired()) release_idle();
+          });
+        }
+      });
 }
 
 void SwappableJobApi::replace(std::unique_ptr<upstream::HttpJobApi> next) {

@@ -72,7 +72,7 @@ std::string Outbox::last_answer(const watch::JobRef& job) {
 void Outbox::schedule_flush() {
   if (flush_posted_) return;
   flush_posted_ = true;
-  boost::asio::post(executor_, [this, life = std::weak_ptr<bool>(alive_)] {
+  boost::asio::post(executor_, [this, life = lifetime_.token()] {
     if (!life.expired()) flush();
   });
 }
@@ -83,10 +83,9 @@ void Outbox::schedule_bookkeeping_flush() {
   if (flush_posted_ || bookkeeping_armed_) return;
   bookkeeping_armed_ = true;
   bookkeeping_timer_.expires_after(bookkeeping_delay);
-  bookkeeping_timer_.async_wait(
-      [this, life = std::weak_ptr<bool>(alive_)](boost::system::error_code ec) {
-        if (!ec && !life.expired()) flush();
-      });
+  bookkeeping_timer_.async_wait([this, life = lifetime_.token()](boost::system::error_code ec) {
+    if (!ec && !life.expired()) flush();
+  });
 }
 
 void Outbox::flush() {

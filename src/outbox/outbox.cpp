@@ -150,15 +150,17 @@ void Outbox::pump() {
   auto step = core_->resume(now().steady);
   for (auto& deliver : step.deliver) {
     const std::size_t lane = deliver.lane;
-    sinks_[lane].sink->deliver_batch(
-        deliver.batch, [this, life = std::weak_ptr<bool>(alive_), generation = generation_,
-                        lane](std::vector<sinks::DeliveryResult> results) {
-          if (life.expired() || generation != generation_) return;  // an old sink's answer
-          record(core_->settle(lane, std::move(results), now()));
-          // Not from inside the sink's completion: the next step may start
-          // another batch on it, or (a drain or reload) stop and destroy it.
-          post_pump();
-        });
+    sinks_[lane].sink->deliver_batch(deliver.batch,
+                                     [this, life = lifetime_.token(), generation = generation_,
+                                      lane](std::vector<sinks::DeliveryResult> results) {
+                                       if (life.expired() || generation != generation_)
+                                         return;  // an old sink's answer
+                                       record(core_->settle(lane, std::move(results), now()));
+                                       // Not from inside the sink's completion: the next step may
+                                       // start another batch on it, or (a drain or reload) stop and
+                                       // destroy it.
+                                       post_pump();
+                                     });
   }
   if (step.wake_at) arm_retry(*step.wake_at);
   if (step.drained && (phase_ == Phase::draining || phase_ == Phase::replacing)) finish_wait(false);
@@ -167,7 +169,7 @@ void Outbox::pump() {
 void Outbox::post_pump() {
   if (pump_posted_) return;
   pump_posted_ = true;
-  boost::asio::post(executor_, [this, life = std::weak_ptr<bool>(alive_)] {
+  boost::asio::post(executor_, [this, life = lifetime_.token()] {
     if (life.expired()) return;
     pump_posted_ = false;
     pump();
@@ -178,7 +180,7 @@ void Outbox::arm_retry(SteadyTime at) {
   if (retry_at_ && *retry_at_ <= at) return;  // an earlier wake-up covers it
   retry_at_ = at;
   retry_timer_.expires_after(std::max(at - now().steady, SteadyTime::duration::zero()));
-  retry_timer_.async_wait([this, life = std::weak_ptr<bool>(alive_)](boost::system::error_code ec) {
+  retry_timer_.async_wait([this, life = lifetime_.token()](boost::system::error_code ec) {
     if (ec || life.expired()) return;  // re-armed earlier, or gone
     retry_at_.reset();
     pump();
@@ -246,7 +248,7 @@ void Outbox::wait_for_quiet(std::chrono::milliseconds grace) {
   // The sinks start nothing new and get a moment for what is in flight.
   core_->pause();
   grace_timer_.expires_after(grace);
-  grace_timer_.async_wait([this, life = std::weak_ptr<bool>(alive_)](boost::system::error_code ec) {
+  grace_timer_.async_wait([this, life = lifetime_.token()](boost::system::error_code ec) {
     if (!ec && !life.expired()) finish_wait(true);
   });
   pump();  // finishes at once when nothing is out

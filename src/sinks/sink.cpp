@@ -50,7 +50,7 @@ namespace {
 // step's completion, so the sink never sees two of these events at once.
 struct BatchWalk : std::enable_shared_from_this<BatchWalk> {
   Sink* sink = nullptr;
-  std::weak_ptr<const int> sink_life;
+  Lifetime::Token sink_life;
   std::vector<const watch::Event*> events;
   std::vector<DeliveryResult> results;
   Sink::BatchDone done;
@@ -80,7 +80,7 @@ struct BatchWalk : std::enable_shared_from_this<BatchWalk> {
 // within a group each step runs from the previous one's completion.
 struct JobWalk : std::enable_shared_from_this<JobWalk> {
   Sink* sink = nullptr;
-  std::weak_ptr<const int> sink_life;
+  Lifetime::Token sink_life;
   std::vector<const watch::Event*> events;
   std::vector<std::vector<std::size_t>> groups;  // positions in `events`, per job
   std::vector<DeliveryResult> results;           // not_attempted until answered
@@ -128,7 +128,7 @@ void Sink::deliver_by_job(std::span<const watch::Event* const> events, std::size
   }
   auto walk = std::make_shared<JobWalk>();
   walk->sink = this;
-  walk->sink_life = life_;
+  walk->sink_life = lifetime_.token();
   walk->events.assign(events.begin(), events.end());
   walk->results.assign(events.size(), DeliveryResult::not_attempted());
   // A batch is a few hundred events at most: a linear search for the group.
@@ -158,7 +158,7 @@ void Sink::deliver_batch(std::span<const watch::Event* const> events, BatchDone 
   }
   auto walk = std::make_shared<BatchWalk>();
   walk->sink = this;
-  walk->sink_life = life_;
+  walk->sink_life = lifetime_.token();
   walk->events.assign(events.begin(), events.end());
   walk->results.reserve(events.size());
   walk->done = std::move(done);

@@ -69,8 +69,8 @@ void Engine::restore(std::vector<Watch> watches) {
       s.schedule(index, milliseconds(0));
     }
   }
-  s.loop.post([&s, life = s.alive] {
-    if (*life) s.pump();
+  s.loop.post([&s, life = s.lifetime.token()] {
+    if (!life.expired()) s.pump();
   });
 }
 
@@ -103,7 +103,7 @@ std::vector<TraceJob> Engine::finished_jobs() const {
 }
 
 Engine::~Engine() {
-  *impl_->alive = false;
+  impl_->lifetime.end();
 }
 
 std::variant<std::vector<WatchInfo>, EngineError> Engine::watch(const WatchRequest& request) {
@@ -155,8 +155,8 @@ std::variant<std::vector<WatchInfo>, EngineError> Engine::watch(const WatchReque
   }
   // Pump after the reply is built: a batch of Watch calls in one loop turn
   // starts its polls together.
-  s.loop.post([&s, life = s.alive] {
-    if (*life) s.pump();
+  s.loop.post([&s, life = s.lifetime.token()] {
+    if (!life.expired()) s.pump();
   });
   return replies;
 }

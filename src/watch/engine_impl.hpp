@@ -12,6 +12,7 @@
 #include <map>
 #include <random>
 
+#include "jobwatch/asio/lifetime.hpp"
 #include "jobwatch/metrics/registry.hpp"
 #include "jobwatch/schedule/adaptive_rate.hpp"
 #include "jobwatch/schedule/call_price.hpp"
@@ -270,11 +271,12 @@ struct Engine::Impl {
     Watch& w = table.at(index);
     w.in_flight = true;
     ++in_flight;
-    api.fetch(w.api, w.job.project_id, w.job.job_id,
-              [this, life = alive, index, generation = w.generation](upstream::Answer answer) {
-                if (!*life) return;
-                on_answer(index, generation, std::move(answer));
-              });
+    api.fetch(
+        w.api, w.job.project_id, w.job.job_id,
+        [this, life = lifetime.token(), index, generation = w.generation](upstream::Answer answer) {
+          if (life.expired()) return;
+          on_answer(index, generation, std::move(answer));
+        });
   }
 
   void on_answer(Index index, std::uint32_t generation, upstream::Answer answer) {
@@ -501,7 +503,7 @@ struct Engine::Impl {
   std::size_t in_flight = 0;
   std::size_t active = 0;
   bool stopped = false;
-  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+  Lifetime lifetime;
   std::mt19937_64 rng;
   std::uniform_real_distribution<double> jitter{0.0, 1.0};
 

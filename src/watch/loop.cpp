@@ -6,6 +6,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <optional>
 
+#include "jobwatch/asio/lifetime.hpp"
+
 namespace jobwatch::watch {
 namespace {
 
@@ -14,20 +16,20 @@ namespace asio = boost::asio;
 class AsioTimer final : public LoopTimer {
  public:
   explicit AsioTimer(asio::any_io_executor executor) : timer_(std::move(executor)) {}
-  ~AsioTimer() override { *alive_ = false; }
 
   void arm(SteadyTime at, Task task) override {
     timer_.expires_at(at);  // cancels a pending wait
-    timer_.async_wait([life = alive_, task = std::move(task)](boost::system::error_code ec) {
-      if (!*life || ec == asio::error::operation_aborted) return;
-      task();
-    });
+    timer_.async_wait(
+        [life = lifetime_.token(), task = std::move(task)](boost::system::error_code ec) {
+          if (life.expired() || ec == asio::error::operation_aborted) return;
+          task();
+        });
   }
   void cancel() override { timer_.cancel(); }
 
  private:
   asio::steady_timer timer_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  Lifetime lifetime_;
 };
 
 class AsioLoop final : public Loop {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "jobwatch/asio/lifetime.hpp"
 #include "jobwatch/upstream/http_job_api.hpp"
 
 namespace jobwatch::daemon {
@@ -39,7 +40,7 @@ class SwappableJobApi final : public upstream::JobApi {
   boost::asio::any_io_executor executor_;
   std::shared_ptr<Slot> current_;
   std::vector<std::shared_ptr<Slot>> retired_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  Lifetime lifetime_;
 };
 
 }  // namespace jobwatch::daemon

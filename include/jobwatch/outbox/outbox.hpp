@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "jobwatch/asio/lifetime.hpp"
 #include "jobwatch/metrics/exposition.hpp"
 #include "jobwatch/metrics/registry.hpp"
 #include "jobwatch/outbox/delivery_core.hpp"
@@ -154,7 +155,7 @@ class Outbox final : public watch::Journal {
   std::optional<SteadyTime> retry_at_;  // when retry_timer_ is armed for (core time)
   boost::asio::steady_timer grace_timer_;
   std::uint64_t dead_lettered_before_ = 0;  // the store's count at start-up
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  Lifetime lifetime_;
 };
 
 }  // namespace jobwatch::outbox

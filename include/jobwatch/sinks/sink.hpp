@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "jobwatch/asio/lifetime.hpp"
 #include "jobwatch/config/config.hpp"
 #include "jobwatch/watch/event.hpp"
 
@@ -80,8 +81,8 @@ class Sink {
   void post_batch_done(BatchDone done, std::vector<DeliveryResult> results) const;
 
  private:
-  // Expires with the sink: lets a batch walk see that its sink is gone.
-  std::shared_ptr<const int> life_ = std::make_shared<const int>(0);
+  // Lets a batch walk see that its sink is gone.
+  Lifetime lifetime_;
   boost::asio::any_io_executor executor_;
   std::string name_;
   config::SinkType type_;

@@ -4,8 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/io_context.hpp>
 #include <string>
 #include <vector>
+
+#include "jobwatch/asio/lifetime.hpp"
 
 namespace jobwatch::watch {
 namespace {
@@ -74,6 +77,38 @@ TEST(VirtualLoop, ATimerCanReArmItselfFromItsTask) {
   loop.run();
   EXPECT_EQ(ticks, 3);
   EXPECT_EQ(loop.now(), t0 + seconds(2));
+}
+
+// The Asio loop's timer: one destroyed while its wait is out does not run
+// its task when the wait completes (its Lifetime has ended).
+TEST(AsioLoop, ATimerDestroyedBeforeItFiresRunsNothing) {
+  boost::asio::io_context ioc;
+  auto loop = asio_loop(ioc.get_executor());
+  int ran = 0;
+  auto kept = loop->make_timer();
+  auto dropped = loop->make_timer();
+  kept->arm(loop->now() + milliseconds(5), [&] { ran += 1; });
+  dropped->arm(loop->now() + milliseconds(1), [&] { ran += 10; });
+  dropped.reset();
+  ioc.run_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(ran, 1);
+}
+
+TEST(Lifetime, TokensExpireWithTheirLifetimeOrWhenItEnds) {
+  Lifetime::Token never_given;
+  EXPECT_TRUE(never_given.expired());
+  Lifetime::Token outlived;
+  {
+    Lifetime lifetime;
+    outlived = lifetime.token();
+    EXPECT_FALSE(outlived.expired());
+  }
+  EXPECT_TRUE(outlived.expired());
+  Lifetime ended;
+  const auto token = ended.token();
+  ended.end();
+  EXPECT_TRUE(token.expired());
+  EXPECT_TRUE(ended.token().expired());
 }
 
 }  // namespace
