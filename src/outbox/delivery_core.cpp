@@ -144,13 +144,16 @@ std::vector<Outcome> DeliveryCore::settle(std::size_t index,
   // first retried event: the head the backoff is for.
   std::vector<Delivery> staying;
   const sinks::DeliveryResult* head_retry = nullptr;
-  std::vector<std::shared_ptr<const watch::Event>> retried_too;  // after the first
-  std::vector<std::string> retried_errors;
+  struct AlsoRetried {
+    std::shared_ptr<const watch::Event> event;
+    std::string error;
+  };
+  std::vector<AlsoRetried> also_retried;  // retried after the first, other jobs'
   bool any_delivered = false;
+  static const sinks::DeliveryResult not_attempted = sinks::DeliveryResult::not_attempted();
   for (std::size_t i = 0; i < attempted; ++i) {
     Delivery delivery = std::move(lane.queue.front());
     lane.queue.pop_front();
-    static const sinks::DeliveryResult not_attempted = sinks::DeliveryResult::not_attempted();
     const auto& result = i < results.size() ? results[i] : not_attempted;
     if (result.kind == Kind::not_attempted) {
       staying.push_back(std::move(delivery));
@@ -158,12 +161,10 @@ std::vector<Outcome> DeliveryCore::settle(std::size_t index,
     }
     ++delivery.attempts;
     if (result.kind == Kind::retry) {
-      if (!head_retry) {
+      if (!head_retry)
         head_retry = &result;
-      } else {
-        retried_too.push_back(delivery.event);
-        retried_errors.push_back(result.error);
-      }
+      else
+        also_retried.push_back({delivery.event, result.error});
       staying.push_back(std::move(delivery));
       continue;
     }
@@ -194,14 +195,13 @@ std::vector<Outcome> DeliveryCore::settle(std::size_t index,
       lane.state == LaneState::waiting
           ? now.wall + std::chrono::duration_cast<WallTime::duration>(lane.retry_at - now.steady)
           : now.wall;
-  for (std::size_t k = 0; k < retried_too.size(); ++k) {
-    const auto& event = retried_too[k];
+  for (auto& [event, error] : also_retried) {
     if (!lane.queued_ids.contains(event->id)) continue;
     const auto it = std::find_if(lane.queue.begin(), lane.queue.end(),
                                  [&](const Delivery& d) { return d.event == event; });
     count(lane, event->type, Counted::retry);
     out.push_back({Outcome::Kind::attempt_failed, event, index, it->attempts, next_attempt,
-                   retried_errors[k]});
+                   std::move(error)});
   }
   return out;
 }

@@ -54,11 +54,17 @@ class Timing(unittest.TestCase):
         with h.stack("timing", seed=71, overrides=OVERRIDES) as s:
             s.sim.admin("POST", "/admin/clock", {"advance_s": API_CLOCK_AHEAD_S})
             projects = {kind: h.random_project_id() for kind in kinds()}
-            rng = random.Random(7)
             started = {}  # job_id -> (kind, index, watched_at)
             lock = threading.Lock()
 
             def feed(kind):
+                # One generator per project, so each run has the same
+                # durations: with one shared by the three threads they
+                # changed from run to run, and one run in seven had a
+                # measured job seen max_interval (6 s) late — likely one
+                # that ran past every duration its model had learned,
+                # which SPEC §7 polls at max_interval.
+                rng = random.Random(f"timing-{kind}")
                 estimate = kinds()[kind]
                 project = projects[kind]
                 for i in range(JOBS_PER_PROJECT):
