@@ -72,8 +72,13 @@ StoredWatch to_stored(const watch::Watch& w) {
 }
 
 WatchPolls polls_of(const watch::Watch& w) {
-  WatchPolls p{w.job,        w.polls, w.last_poll_at, w.next_poll_at, w.expected_end_time,
-               w.last_error, {}};
+  WatchPolls p{.job = w.job,
+               .polls = w.polls,
+               .last_poll_at = w.last_poll_at,
+               .next_poll_at = w.next_poll_at,
+               .expected_end_time = w.expected_end_time,
+               .last_error = w.last_error,
+               .last_job_json = std::nullopt};
   if (!w.unsaved_answer.empty()) p.last_job_json = w.unsaved_answer;
   return p;
 }

@@ -32,8 +32,8 @@ namespace engine_detail {
 using std::chrono::milliseconds;
 using Index = WatchTable::Index;
 
-inline Outcome outcome_of(WatchStatus state) {
-  switch (state) {
+inline Outcome outcome_of(WatchStatus status) {
+  switch (status) {
     case WatchStatus::succeeded:
       return Outcome::succeeded;
     case WatchStatus::failed:
