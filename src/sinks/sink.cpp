@@ -46,43 +46,16 @@ void Sink::post_batch_done(BatchDone done, std::vector<DeliveryResult> results) 
 
 namespace {
 
-// Walks a batch one event at a time; each step runs from the previous
-// step's completion, so the sink never sees two of these events at once.
-struct BatchWalk : std::enable_shared_from_this<BatchWalk> {
+// Walks a batch in groups, up to `parallel` groups in flight: within a
+// group each event goes out from the previous one's completion, and a
+// retry ends the group (the rest stays not_attempted, so nothing
+// overtakes the event being retried). One group of everything is the
+// plain one-by-one walk.
+struct Walk : std::enable_shared_from_this<Walk> {
   Sink* sink = nullptr;
   Lifetime::Token sink_life;
   std::vector<const watch::Event*> events;
-  std::vector<DeliveryResult> results;
-  Sink::BatchDone done;
-
-  void step() {
-    if (results.size() == events.size()) {
-      done(std::move(results));
-      return;
-    }
-    sink->deliver(*events[results.size()], [self = shared_from_this()](DeliveryResult result) {
-      const bool stop = result.kind == DeliveryResult::Kind::retry;
-      self->results.push_back(std::move(result));
-      if (stop) {
-        self->done(std::move(self->results));
-        return;
-      }
-      if (self->sink_life.expired()) {  // the rest stays unattempted
-        self->done(std::move(self->results));
-        return;
-      }
-      self->step();
-    });
-  }
-};
-
-// The events of a batch grouped by job, up to `parallel` groups in flight;
-// within a group each step runs from the previous one's completion.
-struct JobWalk : std::enable_shared_from_this<JobWalk> {
-  Sink* sink = nullptr;
-  Lifetime::Token sink_life;
-  std::vector<const watch::Event*> events;
-  std::vector<std::vector<std::size_t>> groups;  // positions in `events`, per job
+  std::vector<std::vector<std::size_t>> groups;  // positions in `events`
   std::vector<DeliveryResult> results;           // not_attempted until answered
   std::size_t next_group = 0;
   std::size_t running = 0;
@@ -118,51 +91,54 @@ struct JobWalk : std::enable_shared_from_this<JobWalk> {
   }
 };
 
+// A batch is a few hundred events at most: a linear search for the group.
+std::vector<std::vector<std::size_t>> groups_by_job(std::span<const watch::Event* const> events) {
+  std::vector<std::vector<std::size_t>> groups;
+  std::vector<const watch::Event*> first_of_group;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    auto same_job = [&](const watch::Event* first) {
+      return first->project_id == events[i]->project_id && first->job_id == events[i]->job_id;
+    };
+    auto it = std::find_if(first_of_group.begin(), first_of_group.end(), same_job);
+    if (it == first_of_group.end()) {
+      first_of_group.push_back(events[i]);
+      groups.emplace_back();
+      groups.back().push_back(i);
+    } else {
+      groups[static_cast<std::size_t>(it - first_of_group.begin())].push_back(i);
+    }
+  }
+  return groups;
+}
+
 }  // namespace
 
-void Sink::deliver_by_job(std::span<const watch::Event* const> events, std::size_t parallel,
-                          BatchDone done) {
+void Sink::walk(std::span<const watch::Event* const> events,
+                std::vector<std::vector<std::size_t>> groups, std::size_t parallel,
+                BatchDone done) {
   if (events.empty()) {
     post_batch_done(std::move(done), {});
     return;
   }
-  auto walk = std::make_shared<JobWalk>();
+  auto walk = std::make_shared<Walk>();
   walk->sink = this;
   walk->sink_life = lifetime_.token();
   walk->events.assign(events.begin(), events.end());
+  walk->groups = std::move(groups);
   walk->results.assign(events.size(), DeliveryResult::not_attempted());
-  // A batch is a few hundred events at most: a linear search for the group.
-  std::vector<std::pair<const watch::Event*, std::size_t>> first_of_job;
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    auto same_job = [&](const auto& entry) {
-      return entry.first->project_id == events[i]->project_id &&
-             entry.first->job_id == events[i]->job_id;
-    };
-    auto it = std::find_if(first_of_job.begin(), first_of_job.end(), same_job);
-    if (it == first_of_job.end()) {
-      first_of_job.emplace_back(events[i], walk->groups.size());
-      walk->groups.emplace_back();
-      walk->groups.back().push_back(i);
-    } else {
-      walk->groups[it->second].push_back(i);
-    }
-  }
   walk->done = std::move(done);
   walk->start(std::max<std::size_t>(parallel, 1));  // deliver() posts, so `done` runs later
 }
 
+void Sink::deliver_by_job(std::span<const watch::Event* const> events, std::size_t parallel,
+                          BatchDone done) {
+  walk(events, groups_by_job(events), parallel, std::move(done));
+}
+
 void Sink::deliver_batch(std::span<const watch::Event* const> events, BatchDone done) {
-  if (events.empty()) {
-    post_batch_done(std::move(done), {});
-    return;
-  }
-  auto walk = std::make_shared<BatchWalk>();
-  walk->sink = this;
-  walk->sink_life = lifetime_.token();
-  walk->events.assign(events.begin(), events.end());
-  walk->results.reserve(events.size());
-  walk->done = std::move(done);
-  walk->step();  // deliver() posts its completion, so `done` still runs later
+  std::vector<std::size_t> in_order(events.size());
+  for (std::size_t i = 0; i < in_order.size(); ++i) in_order[i] = i;
+  walk(events, {std::move(in_order)}, 1, std::move(done));
 }
 
 }  // namespace jobwatch::sinks

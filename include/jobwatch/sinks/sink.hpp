@@ -44,8 +44,9 @@ class Sink {
   using Done = std::function<void(DeliveryResult)>;
   // One result per event, in order, for a prefix of the batch: events past
   // results.size() were not attempted. A sink never lets an event overtake
-  // an earlier one of the same job that it is retrying: the walk below
-  // stops at the first `retry`; deliver_by_job stops only that job.
+  // an earlier one of the same job that it is retrying: the default walk
+  // stops the whole batch at the first `retry`; deliver_by_job stops only
+  // that job.
   using BatchDone = std::function<void(std::vector<DeliveryResult>)>;
 
   Sink(boost::asio::any_io_executor executor, std::string name, config::SinkType type)
@@ -81,6 +82,9 @@ class Sink {
   void post_batch_done(BatchDone done, std::vector<DeliveryResult> results) const;
 
  private:
+  // Both walks: `groups` partitions the batch's positions, each in order.
+  void walk(std::span<const watch::Event* const> events,
+            std::vector<std::vector<std::size_t>> groups, std::size_t parallel, BatchDone done);
   // Lets a batch walk see that its sink is gone.
   Lifetime lifetime_;
   boost::asio::any_io_executor executor_;
